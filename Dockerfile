@@ -1,0 +1,21 @@
+# Production image: the catalogue served by gunicorn (see docker-compose.yml).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PORT=8000
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY atmp_catalogue ./atmp_catalogue
+COPY products ./products
+RUN pip install .
+COPY . .
+# collectstatic needs settings, not a database: build-time placeholders only.
+RUN SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput
+
+RUN useradd --create-home app
+USER app
+EXPOSE 8000
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_catalogue --if-empty && exec gunicorn atmp_catalogue.wsgi --bind 0.0.0.0:${PORT} --workers 3 --access-logfile -"]

@@ -1,0 +1,12 @@
+"""Top-level routes: the public pages, the API, the admin and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from atmp_catalogue.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("products.urls")),
+]

@@ -1,0 +1,91 @@
+"""The closed vocabularies of the catalogue (values as in SPEC.md)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    """The EMA's own eleven "Medicine status" values."""
+
+    AUTHORISED = "authorised", _("Authorised")
+    SUSPENDED = "suspended", _("Suspended")
+    WITHDRAWN = "withdrawn", _("Marketing authorisation withdrawn")
+    EXPIRED = "expired", _("Expired")
+    LAPSED = "lapsed", _("Lapsed")
+    REVOKED = "revoked", _("Revoked")
+    REFUSED = "refused", _("Refused")
+    OPINION = "opinion", _("CHMP opinion, awaiting the Commission's decision")
+    UNDER_RE_EXAMINATION = "under-re-examination", _("Under re-examination")
+    APPLICATION_WITHDRAWN = "application-withdrawn", _("Application withdrawn")
+    WITHDRAWN_FROM_ROLLING_REVIEW = "withdrawn-from-rolling-review", _(
+        "Withdrawn from rolling review"
+    )
+
+
+#: Statuses of products that hold or have held an EU marketing authorisation: the default list.
+HELD_AUTHORISATION = (
+    Status.AUTHORISED,
+    Status.SUSPENDED,
+    Status.WITHDRAWN,
+    Status.EXPIRED,
+    Status.LAPSED,
+    Status.REVOKED,
+)
+#: Statuses that end or interrupt an authorisation, and so need the date they took effect.
+ENDED_OR_SUSPENDED = (
+    Status.SUSPENDED,
+    Status.WITHDRAWN,
+    Status.EXPIRED,
+    Status.LAPSED,
+    Status.REVOKED,
+)
+
+
+class CellSource(models.TextChoices):
+    AUTOLOGOUS = "autologous", _("Autologous (the patient's own cells)")
+    ALLOGENEIC = "allogeneic", _("Allogeneic (a donor's cells)")
+    NONE = "none", _("No cells")
+
+
+class Delivery(models.TextChoices):
+    IN_VIVO = "in-vivo", _("In vivo (given directly to the patient)")
+    EX_VIVO = "ex-vivo", _("Ex vivo (cells modified or grown outside the body)")
+    NONE = "none", _("Not applicable")
+
+
+class EventKind(models.TextChoices):
+    """Steps of a product's regulatory life, as they appear on its timeline."""
+
+    APPLICATION_SUBMITTED = "application-submitted", _("Application submitted")
+    POSITIVE_OPINION = "positive-opinion", _("Positive CHMP opinion")
+    NEGATIVE_OPINION = "negative-opinion", _("Negative CHMP opinion")
+    RE_EXAMINATION = "re-examination", _("Re-examination")
+    INITIAL_AUTHORISATION = "initial-authorisation", _("Initial marketing authorisation")
+    CONVERSION = "conversion", _("Conversion from conditional to standard authorisation")
+    EXTENSION_OF_INDICATION = "extension-of-indication", _("Extension of indication")
+    CHANGE_OF_HOLDER = "change-of-holder", _("Change of marketing authorisation holder")
+    CHANGE_OF_NAME = "change-of-name", _("Change of name")
+    RENEWAL = "renewal", _("Renewal")
+    SUSPENSION = "suspension", _("Suspension")
+    WITHDRAWAL = "withdrawal", _("Withdrawal of the marketing authorisation")
+    EXPIRY = "expiry", _("Expiry")
+    LAPSE = "lapse", _("Lapse")
+    REVOCATION = "revocation", _("Revocation")
+    REFUSAL = "refusal", _("Refusal")
+    APPLICATION_WITHDRAWN = "application-withdrawn", _("Application withdrawn")
+
+
+#: The status an event leaves a product in, for events that change it.
+STATUS_AFTER_EVENT = {
+    EventKind.POSITIVE_OPINION: Status.OPINION,
+    EventKind.NEGATIVE_OPINION: Status.OPINION,
+    EventKind.RE_EXAMINATION: Status.UNDER_RE_EXAMINATION,
+    EventKind.INITIAL_AUTHORISATION: Status.AUTHORISED,
+    EventKind.SUSPENSION: Status.SUSPENDED,
+    EventKind.WITHDRAWAL: Status.WITHDRAWN,
+    EventKind.EXPIRY: Status.EXPIRED,
+    EventKind.LAPSE: Status.LAPSED,
+    EventKind.REVOCATION: Status.REVOKED,
+    EventKind.REFUSAL: Status.REFUSED,
+    EventKind.APPLICATION_WITHDRAWN: Status.APPLICATION_WITHDRAWN,
+}

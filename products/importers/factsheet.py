@@ -1,0 +1,359 @@
+"""Turn the verified fact sheet (``fixtures/source/ema_atmps.json``) into the catalogue's data.
+
+The fact sheet is the source of every fact; ``fixtures/curation.json`` adds what only editors
+write (mechanisms, plain-language descriptions, extra dated events found in the sheet's notes).
+The output, ``fixtures/catalogue.json``, is what :mod:`products.importers.catalogue` loads.
+A fact the sheet leaves null stays null here: nothing is guessed, nothing is rounded.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from products.choices import STATUS_AFTER_EVENT, CellSource, Delivery, EventKind, Status
+from products.models import partial_date_sort_key, slugify_name
+
+CATEGORIES = [
+    {
+        "slug": "gene-therapy",
+        "name": "Gene therapy medicinal product",
+        "abbreviation": "GTMP",
+        "position": 1,
+        "definition": (
+            "A medicine whose active part is a recombinant nucleic acid — a gene, or a tool that "
+            "edits or switches genes — given to add, repair, replace or remove a genetic sequence "
+            "in the body, and whose effect comes directly from that sequence or what it makes. "
+            "It includes cells changed genetically outside the body, such as CAR-T cells. "
+            "Vaccines against infectious diseases are not gene therapies in this sense."
+        ),
+    },
+    {
+        "slug": "somatic-cell-therapy",
+        "name": "Somatic cell therapy medicinal product",
+        "abbreviation": "sCTMP",
+        "position": 2,
+        "definition": (
+            "A medicine made of living cells or tissues that have been substantially "
+            "manipulated, or that are used for a different essential function in the patient "
+            "than in the donor, and that treats, prevents or diagnoses disease through the "
+            "pharmacological, immunological or metabolic action of those cells."
+        ),
+    },
+    {
+        "slug": "tissue-engineered",
+        "name": "Tissue engineered product",
+        "abbreviation": "TEP",
+        "position": 3,
+        "definition": (
+            "A medicine made of engineered cells or tissues — substantially manipulated, or used "
+            "for a different essential function — given to regenerate, repair or replace a human "
+            "tissue, such as cartilage or the surface of the eye."
+        ),
+    },
+    {
+        "slug": "combined",
+        "name": "Combined advanced therapy medicinal product",
+        "abbreviation": "cATMP",
+        "position": 4,
+        "definition": (
+            "An advanced therapy whose cells or tissues are joined, as an integral part, with a "
+            "medical device or active implantable device, such as a membrane or scaffold that "
+            "carries the cells into the body."
+        ),
+    },
+]
+
+#: The fact sheet's category wording, by its first words, and the catalogue's category slug.
+CATEGORY_PREFIXES = {
+    "gene therapy medicinal product": "gene-therapy",
+    "somatic cell therapy medicinal product": "somatic-cell-therapy",
+    "tissue engineered product": "tissue-engineered",
+    "combined ATMP": "combined",
+}
+
+#: Records of the sheet that are not products of their own: their dates join another timeline.
+MERGED_RECORDS = {"Glybera (initial negative opinions)": "Glybera"}
+
+#: Names whose parenthesis is a description of the application, not part of the brand.
+SEPARATE_APPLICATIONS = {"Roctavian (first application)": ("Roctavian", "roctavian-first-application")}
+
+#: Keys of a negative record's ``key_dates`` and the timeline event each one is.
+KEY_DATE_EVENTS = {
+    "submitted": (EventKind.APPLICATION_SUBMITTED, "Marketing authorisation application submitted."),
+    "maa_submitted": (EventKind.APPLICATION_SUBMITTED, "Marketing authorisation application submitted."),
+    "maa_accepted": (EventKind.APPLICATION_SUBMITTED, "Marketing authorisation application accepted for review."),
+    "chmp_negative_opinion": (EventKind.NEGATIVE_OPINION, "The CHMP recommended refusing the marketing authorisation."),
+    "negative_opinions": (EventKind.NEGATIVE_OPINION, "Negative CHMP/CAT opinions."),
+    "negative_maintained": (EventKind.NEGATIVE_OPINION, "The negative opinion was maintained."),
+    "positive_opinion": (EventKind.POSITIVE_OPINION, "The CHMP recommended granting a marketing authorisation."),
+    "re_examination_confirmed": (EventKind.RE_EXAMINATION, "Re-examination confirmed the negative opinion."),
+    "re_examination_requested": (EventKind.RE_EXAMINATION, "The applicant asked for a re-examination of the negative opinion."),
+    "ec_refusal_decision": (EventKind.REFUSAL, "The European Commission refused the marketing authorisation."),
+    "application_withdrawn": (EventKind.APPLICATION_WITHDRAWN, "The applicant withdrew the marketing authorisation application."),
+    "earlier_application_withdrawn": (EventKind.APPLICATION_WITHDRAWN, "An earlier application was withdrawn."),
+}
+#: Key dates that are not regulatory steps (a press announcement) or not yet known.
+IGNORED_KEY_DATES = {"announced", "final_outcome"}
+
+DATE_PREFIX = re.compile(r"^(\d{4}(?:-\d{2}(?:-\d{2})?)?)\b\s*(.*)$")
+HOLDER_ANNOTATION = re.compile(r"\s*\((?:at |per |MAH shown|as listed|SmPC |exact )[^()]*\)$")
+ALIAS = re.compile(r"^(?P<name>.+?) \((?:previously )?(?P<alias>[^()]+)\)$")
+
+
+class FactSheetError(ValueError):
+    """The fact sheet or the curation says something the catalogue cannot hold."""
+
+
+def split_date(value: str | None) -> tuple[str | None, str, str]:
+    """``"2012-04"`` -> (None, "2012-04", ""); ``"2025-08 (EMA update)"`` keeps the rest as a note."""
+    if not value:
+        return None, "", ""
+    match = DATE_PREFIX.match(value.strip())
+    if not match:
+        raise FactSheetError(f"not a date: {value!r}")
+    date, rest = match.groups()
+    rest = rest.strip().removeprefix("(").removesuffix(")")
+    if len(date) == 10:
+        return date, "", rest
+    return None, date, rest
+
+
+def category_slug(text: str | None) -> str | None:
+    """The category the sheet states; None where it says the sub-category is unknown."""
+    for prefix, slug in CATEGORY_PREFIXES.items():
+        if text and text.startswith(prefix):
+            return slug
+    return None
+
+
+def cell_source(text: str | None) -> str | None:
+    if not text:
+        return None
+    if text.startswith("autologous"):
+        return CellSource.AUTOLOGOUS.value
+    if text.startswith("allogeneic"):
+        return CellSource.ALLOGENEIC.value
+    if text == "not applicable":
+        return CellSource.NONE.value
+    raise FactSheetError(f"unknown cell source: {text!r}")
+
+
+def delivery(text: str | None) -> str | None:
+    if not text:
+        return None
+    if text.startswith("ex vivo"):
+        return Delivery.EX_VIVO.value
+    if text.startswith("in vivo"):
+        return Delivery.IN_VIVO.value
+    raise FactSheetError(f"unknown delivery: {text!r}")
+
+
+def atc_code(text: str | None) -> str:
+    """The code itself: "L03 (level only)" -> "L03" (the level is all the EMA shows)."""
+    return text.split(" ", 1)[0] if text else ""
+
+
+def holder_name(text: str | None) -> str | None:
+    """The holder's legal name without the sheet's annotations such as "(at withdrawal)"."""
+    if not text:
+        return None
+    return HOLDER_ANNOTATION.sub("", text).strip()
+
+
+def split_name(sheet_name: str) -> tuple[str, str, list[str]]:
+    """Brand name, slug and aliases: "Beqvez (previously Durveqtix)" -> Beqvez, beqvez, [Durveqtix]."""
+    if sheet_name in SEPARATE_APPLICATIONS:
+        name, slug = SEPARATE_APPLICATIONS[sheet_name]
+        return name, slug, []
+    match = ALIAS.match(sheet_name)
+    if match:
+        name = match["name"]
+        return name, slugify_name(name), [match["alias"]]
+    return sheet_name, slugify_name(sheet_name), []
+
+
+def event(kind: str, date: str | None, partial: str = "", note: str = "") -> dict[str, Any]:
+    return {"kind": str(kind), "date": date, "date_partial": partial, "note": note}
+
+
+def key_date_events(key_dates: dict[str, str | None]) -> list[dict[str, Any]]:
+    events = []
+    for key, value in key_dates.items():
+        if key in IGNORED_KEY_DATES or value is None:
+            continue
+        if key not in KEY_DATE_EVENTS:
+            raise FactSheetError(f"unknown key date {key!r}")
+        kind, note = KEY_DATE_EVENTS[key]
+        date, partial, rest = split_date(value)
+        events.append(event(kind, date, partial, f"{note} ({rest})" if rest else note))
+    return events
+
+
+def curated_events(curation: dict[str, Any]) -> list[dict[str, Any]]:
+    events = []
+    for item in curation.get("events", []):
+        date, partial, _rest = split_date(item["date"])
+        events.append(event(EventKind(item["kind"]), date, partial, item.get("note", "")))
+    return events
+
+
+def sort_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    import datetime
+
+    def key(item: dict[str, Any]) -> tuple[int, int, int]:
+        date = datetime.date.fromisoformat(item["date"]) if item["date"] else None
+        return partial_date_sort_key(date, item["date_partial"])
+
+    return sorted(events, key=key)
+
+
+def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[str, Any]:
+    """A product that holds or held an authorisation (or, for Waskyra, awaits the decision)."""
+    modality = record.get("modality") or {}
+    flags = record.get("authorisation_type") or {}
+    holder = record.get("marketing_authorisation_holder") or {}
+    events = []
+    if record["authorisation_date"] or record["authorisation_date_partial"]:
+        original = holder_name(holder.get("original"))
+        note = "The European Commission granted the marketing authorisation"
+        unsure = re.search(r"not (?:separately )?(?:verified|checked)", holder.get("original") or "")
+        note += f" to {original}." if original and not unsure else "."
+        events.append(
+            event(
+                EventKind.INITIAL_AUTHORISATION,
+                record["authorisation_date"],
+                record["authorisation_date_partial"] or "",
+                note,
+            )
+        )
+    status = record["status"]
+    if status is None and record["record_type"] == "chmp_positive_opinion_ec_decision_not_found":
+        status = Status.OPINION.value
+    ending = {
+        Status.WITHDRAWN: (EventKind.WITHDRAWAL, "The marketing authorisation was withdrawn."),
+        Status.EXPIRED: (EventKind.EXPIRY, "The marketing authorisation expired."),
+    }
+    if status in ending:
+        kind, note = ending[status]
+        events.append(event(kind, record["status_date"], "", note))
+    events += curated_events(curation)
+    return {
+        "status": status,
+        "status_date": record["status_date"],
+        "status_reason": record["status_reason"] or "",
+        "authorisation_date": record["authorisation_date"],
+        "authorisation_date_partial": record["authorisation_date_partial"] or "",
+        "holder": holder_name(holder.get("current")),
+        "platform": modality.get("platform") or "",
+        "target": modality.get("target_or_transgene") or "",
+        "cell_source": cell_source(modality.get("cell_source")),
+        "delivery": delivery(modality.get("in_vivo_or_ex_vivo")),
+        "route_of_administration": modality.get("route_administration") or "",
+        "atc_code": atc_code(record.get("atc_code")),
+        "epar_url": record.get("epar_url") or "",
+        "is_orphan": flags.get("orphan"),
+        "is_conditional": flags.get("conditional"),
+        "is_exceptional_circumstances": flags.get("exceptional_circumstances"),
+        "is_accelerated_assessment": flags.get("accelerated_assessment"),
+        "is_prime": flags.get("prime"),
+        "indications": [
+            {
+                "condition": item["condition"],
+                "therapeutic_areas": [
+                    area.strip() for area in (item["therapeutic_area"] or "").split(";") if area.strip()
+                ],
+                "population": item.get("line_population_note") or "",
+                "is_orphan": item.get("orphan_designation"),
+            }
+            for item in record.get("indications") or []
+        ],
+        "events": events,
+    }
+
+
+def negative_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[str, Any]:
+    """A refusal or a withdrawn application: its status is where its timeline ends."""
+    events = key_date_events(record["key_dates"]) + curated_events(curation)
+    changes = [item for item in sort_events(events) if item["kind"] in STATUS_AFTER_EVENT]
+    if not changes:
+        raise FactSheetError(f"{record['name']}: no dated outcome in key_dates")
+    latest = changes[-1]
+    return {
+        "status": STATUS_AFTER_EVENT[EventKind(latest["kind"])].value,
+        "status_date": latest["date"],
+        "status_reason": record.get("reason_summary") or "",
+        "authorisation_date": None,
+        "authorisation_date_partial": "",
+        "holder": holder_name(record.get("applicant")),
+        "platform": "",
+        "target": "",
+        "cell_source": None,
+        "delivery": None,
+        "route_of_administration": "",
+        "atc_code": "",
+        "epar_url": "",
+        "is_orphan": None,
+        "is_conditional": None,
+        "is_exceptional_circumstances": None,
+        "is_accelerated_assessment": None,
+        "is_prime": None,
+        "indications": [
+            {
+                "condition": record["indication_sought"],
+                "therapeutic_areas": [],
+                "population": "",
+                "is_orphan": None,
+            }
+        ]
+        if record.get("indication_sought")
+        else [],
+        "events": events,
+    }
+
+
+def build_catalogue(sheet: list[dict[str, Any]], curation: dict[str, Any]) -> dict[str, Any]:
+    """The whole catalogue (categories, mechanisms, products) from the sheet and the curation."""
+    products: dict[str, dict[str, Any]] = {}
+    merged: list[tuple[str, dict[str, Any]]] = []
+    curated = curation.get("products", {})
+    for record in sheet:
+        sheet_name = record["name"]
+        if sheet_name in MERGED_RECORDS:
+            merged.append((MERGED_RECORDS[sheet_name], record))
+            continue
+        extra = curated.get(sheet_name, {})
+        name, slug, aliases = split_name(sheet_name)
+        if record["record_type"] == "negative_or_withdrawn_application":
+            facts = negative_record(record, extra)
+        else:
+            facts = authorised_record(record, extra)
+        if slug in products:
+            raise FactSheetError(f"two records share the slug {slug!r}")
+        products[slug] = {
+            "name": name,
+            "slug": slug,
+            "sheet_name": sheet_name,
+            "aliases": aliases,
+            "inn": record["inn"] or "",
+            "ema_product_number": record["ema_product_number"],
+            "category": category_slug(record["atmp_category"]),
+            "mechanisms": extra.get("mechanisms", []),
+            "description": extra.get("description", ""),
+            "verification": record.get("verification") or "",
+            "unverified_fields": record.get("unverified_fields") or [],
+            "sources": record.get("sources") or [],
+            "is_published": True,
+            **facts,
+        }
+    by_name = {product["name"]: product for product in products.values()}
+    for target, record in merged:
+        by_name[target]["events"] += key_date_events(record["key_dates"])
+        by_name[target]["sources"] += [s for s in record["sources"] if s not in by_name[target]["sources"]]
+    for product in products.values():
+        product["events"] = sort_events(product["events"])
+    return {
+        "categories": CATEGORIES,
+        "mechanisms": curation.get("mechanisms", []),
+        "products": sorted(products.values(), key=lambda product: product["slug"]),
+    }

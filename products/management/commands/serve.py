@@ -1,0 +1,84 @@
+"""`make run`: prepare the database and static files, then serve the catalogue with gunicorn."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
+
+
+def describe_database() -> str:
+    db = settings.DATABASES["default"]
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or "localhost"
+    port = db.get("PORT") or "5432"
+    return f"PostgreSQL at {host}:{port}, database {db.get('NAME')!r}"
+
+
+def check_database() -> None:
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise CommandError(
+            f"cannot reach {describe_database()}: {reason}. Check that the server runs and that "
+            "DATABASE_URL names the right host, port, user and password."
+        ) from None
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"port {port} on {host} is already in use ({exc.strerror}); stop what runs "
+                f"there or choose another port, e.g. PORT={port + 1} make run"
+            ) from None
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the catalogue into an empty database, collect static files and serve."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+
+    def handle(self, *args, host: str, port: int, workers: int, **options):
+        check_port_free(host, port)
+        check_database()
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        call_command("load_catalogue", if_empty=True)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(f"serving the catalogue on http://{host}:{port}/ (Ctrl-C stops it)")
+        self.stdout.flush()
+        connection.close()
+        gunicorn = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "atmp_catalogue.wsgi",
+            f"--bind={host}:{port}",
+            f"--workers={workers}",
+            "--access-logfile=-",
+            "--graceful-timeout=5",
+        ]
+        process = subprocess.Popen(gunicorn, env=os.environ.copy())
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait()
+            self.stdout.write("stopped")
+            return
+        if code not in (0, -signal.SIGTERM):
+            raise CommandError(f"gunicorn exited with status {code}")

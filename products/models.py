@@ -1,0 +1,526 @@
+"""The catalogue's domain: ATMPs, how they work, what they treat and their regulatory life.
+
+Facts may be unknown (null, shown as "not known"); they may never contradict each other. The rules
+that must always hold are database constraints; ``clean()`` repeats them as form errors and adds
+the rules that span rows (the status agrees with the latest event of the timeline).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from products.choices import (
+    ENDED_OR_SUSPENDED,
+    HELD_AUTHORISATION,
+    STATUS_AFTER_EVENT,
+    CellSource,
+    Delivery,
+    EventKind,
+    Status,
+)
+from products.querysets import ProductQuerySet
+
+#: The centralised procedure began in 1995; nothing in the catalogue can be older.
+EARLIEST_DATE = datetime.date(1995, 1, 1)
+LATEST_DATE = datetime.date(2099, 12, 31)
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+PRODUCT_NUMBER_PATTERN = r"^EMEA/H/C/[0-9]{6}$"
+PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
+ATC_PATTERN = r"^[A-Z][0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?$"
+
+slug_validator = RegexValidator(SLUG_PATTERN, _("Use lowercase letters, digits and hyphens."))
+product_number_validator = RegexValidator(
+    PRODUCT_NUMBER_PATTERN, _("An EMA product number looks like EMEA/H/C/004090.")
+)
+partial_date_validator = RegexValidator(
+    PARTIAL_DATE_PATTERN, _("Give a year (2026) or a year and month (2026-04).")
+)
+atc_validator = RegexValidator(ATC_PATTERN, _("An ATC code looks like L01XL04 (or a level of it)."))
+
+
+def date_in_range(field: str) -> Q:
+    """A condition that the date in ``field`` is either unknown or within the sensible range."""
+    return Q(**{f"{field}__isnull": True}) | Q(
+        **{f"{field}__gte": EARLIEST_DATE, f"{field}__lte": LATEST_DATE}
+    )
+
+
+def partial_date_sort_key(date: datetime.date | None, partial: str) -> tuple[int, int, int]:
+    """Order exact and partial dates together; an unknown part sorts last within what is known.
+
+    "2026" sorts after "2026-04-16", because a fact known only to the year is, within that year,
+    as likely to be late as early, and timelines put the authorisation after its opinion.
+    """
+    if date is not None:
+        return (date.year, date.month, date.day)
+    if partial:
+        year, _sep, month = partial.partition("-")
+        return (int(year), int(month) if month else 13, 32)
+    return (9999, 13, 32)
+
+
+class NamedVocabulary(models.Model):
+    """A term with a stable slug, listed by name."""
+
+    slug = models.SlugField(
+        max_length=120, unique=True, validators=[slug_validator], help_text=_("Stable URL name.")
+    )
+    name = models.CharField(max_length=200, unique=True, help_text=_("Name as displayed."))
+
+    class Meta:
+        abstract = True
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(NamedVocabulary):
+    """One of the four legal classes of ATMP (Regulation (EC) No 1394/2007)."""
+
+    abbreviation = models.CharField(max_length=10, unique=True, help_text=_("GTMP, sCTMP, …"))
+    definition = models.TextField(help_text=_("What the law means by this class, in plain words."))
+    position = models.PositiveSmallIntegerField(default=0, help_text=_("Order in listings."))
+
+    class Meta:
+        ordering = ("position", "name")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN),
+                name="%(app_label)s_%(class)s_slug_format",
+                violation_error_message=_("Use lowercase letters, digits and hyphens."),
+            ),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:category_detail", kwargs={"slug": self.slug})
+
+
+class MechanismOfAction(NamedVocabulary):
+    """A reusable description of how a product works (e.g. CD19-directed CAR-T cells)."""
+
+    description = models.TextField(help_text=_("How products of this kind work, in plain words."))
+
+    class Meta(NamedVocabulary.Meta):
+        verbose_name = _("mechanism of action")
+        verbose_name_plural = _("mechanisms of action")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN),
+                name="%(app_label)s_%(class)s_slug_format",
+                violation_error_message=_("Use lowercase letters, digits and hyphens."),
+            ),
+        ]
+
+
+class TherapeuticArea(NamedVocabulary):
+    """A therapeutic area, named with the EMA's MeSH-style term (e.g. "Hemophilia B")."""
+
+    class Meta(NamedVocabulary.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN),
+                name="%(app_label)s_%(class)s_slug_format",
+                violation_error_message=_("Use lowercase letters, digits and hyphens."),
+            ),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:therapeutic_area_detail", kwargs={"slug": self.slug})
+
+
+class Company(NamedVocabulary):
+    """A marketing authorisation holder or applicant."""
+
+    class Meta(NamedVocabulary.Meta):
+        verbose_name_plural = _("companies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN),
+                name="%(app_label)s_%(class)s_slug_format",
+                violation_error_message=_("Use lowercase letters, digits and hyphens."),
+            ),
+        ]
+
+
+class Product(models.Model):
+    """An ATMP as the EMA knows it: one application, one product number, one timeline."""
+
+    name = models.CharField(max_length=200, help_text=_("Current brand name, e.g. Kymriah."))
+    slug = models.SlugField(
+        max_length=120,
+        unique=True,
+        validators=[slug_validator],
+        help_text=_("Stable URL name: the current brand name, lowercase and hyphenated."),
+    )
+    aliases = ArrayField(
+        models.CharField(max_length=200),
+        blank=True,
+        default=list,
+        help_text=_("Former brand names and code names (e.g. Durveqtix); found by search."),
+    )
+    inn = models.CharField(
+        "INN / common name",
+        max_length=400,
+        blank=True,
+        help_text=_("International non-proprietary name, or the common name where none exists."),
+    )
+    ema_product_number = models.CharField(
+        "EMA product number",
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[product_number_validator],
+        help_text=_("EMEA/H/C/NNNNNN; empty where not known."),
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+        help_text=_("Legal ATMP class; empty where no source states it."),
+    )
+    mechanisms = models.ManyToManyField(
+        MechanismOfAction,
+        blank=True,
+        related_name="products",
+        help_text=_("How the product works."),
+    )
+    platform = models.CharField(
+        max_length=300, blank=True, help_text=_("Vector or cell type, e.g. AAV9, CAR-T.")
+    )
+    target = models.CharField(
+        max_length=300, blank=True, help_text=_("Target antigen or transgene, e.g. CD19 CAR.")
+    )
+    cell_source = models.CharField(
+        max_length=20,
+        choices=CellSource.choices,
+        null=True,
+        blank=True,
+        help_text=_("Whose cells the product is made of, if any."),
+    )
+    delivery = models.CharField(
+        max_length=20,
+        choices=Delivery.choices,
+        null=True,
+        blank=True,
+        help_text=_("Whether the product acts in the body or on cells outside it."),
+    )
+    route_of_administration = models.CharField(max_length=300, blank=True)
+    atc_code = models.CharField(
+        "ATC code", max_length=10, blank=True, validators=[atc_validator]
+    )
+    epar_url = models.URLField("EPAR URL", blank=True, help_text=_("The EMA's page."))
+    description = models.TextField(blank=True, help_text=_("How it works, in plain words."))
+
+    is_orphan = models.BooleanField(
+        "orphan medicine", null=True, blank=True, help_text=_("Empty where sources conflict or are silent.")
+    )
+    is_conditional = models.BooleanField("conditional marketing authorisation", null=True, blank=True)
+    is_exceptional_circumstances = models.BooleanField(
+        "authorised under exceptional circumstances", null=True, blank=True
+    )
+    is_accelerated_assessment = models.BooleanField("accelerated assessment", null=True, blank=True)
+    is_prime = models.BooleanField("PRIME (priority medicine)", null=True, blank=True)
+
+    status = models.CharField(
+        max_length=40, choices=Status.choices, help_text=_("The EMA's medicine status.")
+    )
+    status_date = models.DateField(
+        null=True, blank=True, help_text=_("When the current status took effect, if known.")
+    )
+    status_reason = models.TextField(blank=True)
+    authorisation_date = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Date of the Commission's first marketing authorisation, if known."),
+    )
+    authorisation_date_partial = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[partial_date_validator],
+        help_text=_("Where only the year (or month) of authorisation is known: 2026 or 2026-04."),
+    )
+    holder = models.ForeignKey(
+        Company,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+        help_text=_("Current marketing authorisation holder (or applicant)."),
+    )
+
+    verification = models.CharField(
+        max_length=40, blank=True, help_text=_("How fully the core facts were verified.")
+    )
+    unverified_fields = ArrayField(models.CharField(max_length=300), blank=True, default=list)
+    sources = ArrayField(
+        models.TextField(),
+        blank=True,
+        default=list,
+        help_text=_("Where the facts were checked (URLs or named documents)."),
+    )
+    is_published = models.BooleanField(
+        "published", default=False, help_text=_("Only published products are public.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name", "slug")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN),
+                name="%(app_label)s_%(class)s_slug_format",
+                violation_error_message=_("Use lowercase letters, digits and hyphens."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ema_product_number__isnull=True)
+                | Q(ema_product_number__regex=PRODUCT_NUMBER_PATTERN),
+                name="%(app_label)s_%(class)s_product_number_format",
+                violation_error_message=_("An EMA product number looks like EMEA/H/C/004090."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="%(app_label)s_%(class)s_status_valid",
+                violation_error_message=_("Unknown status."),
+            ),
+            models.CheckConstraint(
+                condition=Q(cell_source__isnull=True) | Q(cell_source__in=CellSource.values),
+                name="%(app_label)s_%(class)s_cell_source_valid",
+                violation_error_message=_("Unknown cell source."),
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery__isnull=True) | Q(delivery__in=Delivery.values),
+                name="%(app_label)s_%(class)s_delivery_valid",
+                violation_error_message=_("Unknown delivery."),
+            ),
+            models.CheckConstraint(
+                condition=date_in_range("authorisation_date"),
+                name="%(app_label)s_%(class)s_authorisation_date_range",
+                violation_error_message=_("The authorisation date is outside 1995–2099."),
+            ),
+            models.CheckConstraint(
+                condition=date_in_range("status_date"),
+                name="%(app_label)s_%(class)s_status_date_range",
+                violation_error_message=_("The status date is outside 1995–2099."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status_date__isnull=True)
+                | Q(authorisation_date__isnull=True)
+                | Q(status_date__gte=F("authorisation_date")),
+                name="%(app_label)s_%(class)s_status_after_authorisation",
+                violation_error_message=_(
+                    "The status date cannot be before the first authorisation."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(authorisation_date_partial="")
+                | Q(authorisation_date_partial__regex=PARTIAL_DATE_PATTERN),
+                name="%(app_label)s_%(class)s_partial_date_format",
+                violation_error_message=_("Give a year (2026) or a year and month (2026-04)."),
+            ),
+            models.CheckConstraint(
+                condition=Q(authorisation_date__isnull=True) | Q(authorisation_date_partial=""),
+                name="%(app_label)s_%(class)s_one_authorisation_date",
+                violation_error_message=_("Give the exact or the partial date, not both."),
+            ),
+            models.CheckConstraint(
+                condition=Q(atc_code="") | Q(atc_code__regex=ATC_PATTERN),
+                name="%(app_label)s_%(class)s_atc_format",
+                violation_error_message=_("An ATC code looks like L01XL04 (or a level of it)."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:product_detail", kwargs={"slug": self.slug})
+
+    @property
+    def has_held_authorisation(self) -> bool:
+        return self.status in HELD_AUTHORISATION
+
+    @property
+    def authorisation_year(self) -> int | None:
+        if self.authorisation_date:
+            return self.authorisation_date.year
+        if self.authorisation_date_partial:
+            return int(self.authorisation_date_partial[:4])
+        return None
+
+    @property
+    def timeline(self) -> list[AuthorisationEvent]:
+        """The events in time order (uses prefetched events when present)."""
+        return sorted(self.events.all(), key=AuthorisationEvent.sort_key)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.status in ENDED_OR_SUSPENDED and self.status_date is None:
+            errors.setdefault("status_date", []).append(
+                _("A %(status)s product needs the date its status took effect.")
+                % {"status": self.get_status_display().lower()}
+            )
+        if (
+            self.status_date
+            and self.authorisation_date
+            and self.status_date < self.authorisation_date
+        ):
+            errors.setdefault("status_date", []).append(
+                _("The status date cannot be before the first authorisation.")
+            )
+        if self.authorisation_date and self.authorisation_date_partial:
+            errors.setdefault("authorisation_date_partial", []).append(
+                _("Give the exact or the partial date, not both.")
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def check_timeline(self, events: list[AuthorisationEvent] | None = None) -> None:
+        """Raise ``ValidationError`` unless the status agrees with the latest status event.
+
+        ``events`` defaults to the saved timeline; forms pass the edited one.
+        """
+        events = self.timeline if events is None else sorted(events, key=AuthorisationEvent.sort_key)
+        changes = [event for event in events if event.kind in STATUS_AFTER_EVENT]
+        if not changes:
+            return
+        latest = changes[-1]
+        expected = STATUS_AFTER_EVENT[latest.kind]
+        if expected != self.status:
+            raise ValidationError(
+                {
+                    "status": _(
+                        "The status is “%(status)s” but the latest event of the timeline is "
+                        "“%(event)s”, which leaves it “%(expected)s”."
+                    )
+                    % {
+                        "status": self.get_status_display(),
+                        "event": latest.get_kind_display(),
+                        "expected": Status(expected).label,
+                    }
+                }
+            )
+        if (
+            self.status != Status.AUTHORISED
+            and self.status_date
+            and latest.date
+            and latest.date != self.status_date
+        ):
+            raise ValidationError(
+                {
+                    "status_date": _(
+                        "The status date %(date)s differs from the date of the latest event "
+                        "(%(event_date)s)."
+                    )
+                    % {"date": self.status_date, "event_date": latest.date}
+                }
+            )
+
+
+class Indication(models.Model):
+    """What a product is authorised (or was proposed) for, in plain words."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="indications")
+    condition = models.TextField(help_text=_("The disease or condition, in plain words."))
+    therapeutic_areas = models.ManyToManyField(
+        TherapeuticArea,
+        blank=True,
+        related_name="indications",
+        help_text=_("The EMA's MeSH term(s) for the condition."),
+    )
+    population = models.TextField(
+        blank=True, help_text=_("Who may receive it: age, line of therapy, other conditions.")
+    )
+    is_orphan = models.BooleanField(
+        "orphan designation", null=True, blank=True, help_text=_("Empty where not known.")
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("product", "position", "pk")
+
+    def __str__(self) -> str:
+        return self.condition
+
+
+class AuthorisationEvent(models.Model):
+    """One step of a product's regulatory life: an opinion, an authorisation, a withdrawal…"""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    date = models.DateField(null=True, blank=True, help_text=_("Exact date, if known."))
+    date_partial = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[partial_date_validator],
+        help_text=_("Where only the year (or month) is known: 2011 or 2012-04."),
+    )
+    note = models.TextField(blank=True, help_text=_("A short explanation."))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ("product", "date", "date_partial", "pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values),
+                name="%(app_label)s_%(class)s_kind_valid",
+                violation_error_message=_("Unknown event kind."),
+            ),
+            models.CheckConstraint(
+                condition=date_in_range("date"),
+                name="%(app_label)s_%(class)s_date_range",
+                violation_error_message=_("The date is outside 1995–2099."),
+            ),
+            models.CheckConstraint(
+                condition=Q(date_partial="") | Q(date_partial__regex=PARTIAL_DATE_PATTERN),
+                name="%(app_label)s_%(class)s_partial_date_format",
+                violation_error_message=_("Give a year (2026) or a year and month (2026-04)."),
+            ),
+            models.CheckConstraint(
+                condition=Q(date__isnull=True) | Q(date_partial=""),
+                name="%(app_label)s_%(class)s_one_date",
+                violation_error_message=_("Give the exact or the partial date, not both."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.date_display})"
+
+    @property
+    def date_display(self) -> str:
+        if self.date:
+            return self.date.isoformat()
+        return self.date_partial or "date not known"
+
+    def sort_key(self) -> tuple[int, int, int]:
+        return partial_date_sort_key(self.date, self.date_partial)
+
+
+def slugify_name(name: str) -> str:
+    """The catalogue's slug for a name: lowercase ASCII words joined by hyphens."""
+    from django.utils.text import slugify
+
+    return re.sub(r"-+", "-", slugify(name)).strip("-")

@@ -1,0 +1,42 @@
+"""Shared fixtures: the real catalogue, loaded once per session through the validating importer."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from products.importers.catalogue import load_catalogue
+from products.models import Product
+
+CATALOGUE_FILE = Path(settings.BASE_DIR) / "fixtures" / "catalogue.json"
+
+
+@pytest.fixture(scope="session")
+def catalogue_data():
+    return json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, catalogue_data):
+    """Load the catalogue once; each test runs in a transaction that is rolled back."""
+    with django_db_blocker.unblock():
+        load_catalogue(catalogue_data)
+
+
+@pytest.fixture
+def catalogue(db, catalogue_data):
+    """The real catalogue. Reloaded when a transactional test (live server) flushed it."""
+    if not Product.objects.exists():
+        load_catalogue(catalogue_data)
+    return Product.objects.all()
+
+
+def pytest_configure(config):
+    """Tests render templates without running collectstatic first."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.WHITENOISE_USE_FINDERS = True
