@@ -265,6 +265,21 @@ class Product(models.Model):
         help_text=_("Current marketing authorisation holder (or applicant)."),
     )
 
+    is_atmp = models.BooleanField(
+        "is an ATMP",
+        default=True,
+        help_text=_("The catalogue's own judgement, which wins over the EMA export's flag."),
+    )
+    atmp_reason = models.TextField(
+        blank=True, help_text=_("Why the product is (or is not) held to be an ATMP.")
+    )
+    ema_indication_text = models.TextField(
+        "EMA indication text", blank=True, help_text=_("As published in the EMA's export.")
+    )
+    ema_last_updated_date = models.DateField(
+        "EMA last updated", null=True, blank=True, help_text=_("From the EMA's export.")
+    )
+
     verification = models.CharField(
         max_length=40, blank=True, help_text=_("How fully the core facts were verified.")
     )
@@ -517,6 +532,29 @@ class AuthorisationEvent(models.Model):
 
     def sort_key(self) -> tuple[int, int, int]:
         return partial_date_sort_key(self.date, self.date_partial)
+
+
+class ImportRun(models.Model):
+    """One run of ``import_ema``: which file, what it changed, who ran it."""
+
+    file_name = models.CharField(max_length=300)
+    generated_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the EMA generated the export.")
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    run_by = models.CharField(max_length=150, blank=True, help_text=_("User or system account."))
+    dry_run = models.BooleanField(default=False)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField("flagged for review", default=0)
+    diff = models.TextField(blank=True, help_text=_("What the run changed, field by field."))
+
+    class Meta:
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"
 
 
 def slugify_name(name: str) -> str:

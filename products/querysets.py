@@ -17,6 +17,22 @@ class ProductQuerySet(models.QuerySet):
         """Products that hold or have held an EU marketing authorisation (the default list)."""
         return self.filter(status__in=HELD_AUTHORISATION)
 
+    def search(self, text: str) -> ProductQuerySet:
+        """Typo- and accent-tolerant search (a first version: refined with full-text ranking)."""
+        from django.db.models import Q
+
+        if not (text := text.strip()):
+            return self
+        return self.filter(
+            Q(name__unaccent__icontains=text)
+            | Q(name__unaccent__trigram_word_similar=text)
+            | Q(inn__unaccent__icontains=text)
+            | Q(inn__unaccent__trigram_word_similar=text)
+        ).distinct()
+
+    def order_by_relevance(self) -> ProductQuerySet:
+        return self.order_by("name", "slug")
+
     def with_related(self) -> ProductQuerySet:
         """Everything a list, a detail page, the CSV or the API shows, in a fixed number of queries."""
         from products.models import AuthorisationEvent, Indication
