@@ -1,6 +1,7 @@
 """Shared fixtures: the real catalogue, loaded once per session through the validating importer."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,11 @@ def catalogue(db, catalogue_data):
 
 
 def pytest_configure(config):
-    """Tests render templates without running collectstatic first."""
+    """Tests render templates without running collectstatic first.
+
+    Each pytest process gets its own throwaway database, so two runs may share the test server.
+    """
+    settings.DATABASES["default"]["TEST"] = {"NAME": f"test_atmp_catalogue_{os.getpid()}"}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
