@@ -38,7 +38,7 @@ def pytest_configure(config):
 
     Each pytest process gets its own throwaway database, so two runs may share the test server.
     """
-    settings.DATABASES["default"]["TEST"] = {"NAME": f"test_atmp_catalogue_{os.getpid()}"}
+    settings.DATABASES["default"]["TEST"]["NAME"] = f"test_atmp_catalogue_{os.getpid()}"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
