@@ -135,7 +135,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ATMP Catalogue API",
-    "DESCRIPTION": "Read-only data on the advanced therapy medicinal products authorised by the EMA.",
+    "DESCRIPTION": "Read-only data on the advanced therapy medicinal products the EMA authorised.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -17,8 +17,9 @@ class Status(models.TextChoices):
     OPINION = "opinion", _("CHMP opinion, awaiting the Commission's decision")
     UNDER_RE_EXAMINATION = "under-re-examination", _("Under re-examination")
     APPLICATION_WITHDRAWN = "application-withdrawn", _("Application withdrawn")
-    WITHDRAWN_FROM_ROLLING_REVIEW = "withdrawn-from-rolling-review", _(
-        "Withdrawn from rolling review"
+    WITHDRAWN_FROM_ROLLING_REVIEW = (
+        "withdrawn-from-rolling-review",
+        _("Withdrawn from rolling review"),
     )
 
 

@@ -177,7 +177,7 @@ class Product(models.Model):
         blank=True,
         help_text=_("International non-proprietary name, or the common name where none exists."),
     )
-    ema_product_number = models.CharField(
+    ema_product_number = models.CharField(  # noqa: DJ001 (unique where known)
         "EMA product number",
         max_length=20,
         unique=True,
@@ -206,14 +206,15 @@ class Product(models.Model):
     target = models.CharField(
         max_length=300, blank=True, help_text=_("Target antigen or transgene, e.g. CD19 CAR.")
     )
-    cell_source = models.CharField(
+    # null = not known, which differs from the value "none" (no cells): hence null on CharFields.
+    cell_source = models.CharField(  # noqa: DJ001
         max_length=20,
         choices=CellSource.choices,
         null=True,
         blank=True,
         help_text=_("Whose cells the product is made of, if any."),
     )
-    delivery = models.CharField(
+    delivery = models.CharField(  # noqa: DJ001
         max_length=20,
         choices=Delivery.choices,
         null=True,
@@ -221,16 +222,19 @@ class Product(models.Model):
         help_text=_("Whether the product acts in the body or on cells outside it."),
     )
     route_of_administration = models.CharField(max_length=300, blank=True)
-    atc_code = models.CharField(
-        "ATC code", max_length=10, blank=True, validators=[atc_validator]
-    )
+    atc_code = models.CharField("ATC code", max_length=10, blank=True, validators=[atc_validator])
     epar_url = models.URLField("EPAR URL", blank=True, help_text=_("The EMA's page."))
     description = models.TextField(blank=True, help_text=_("How it works, in plain words."))
 
     is_orphan = models.BooleanField(
-        "orphan medicine", null=True, blank=True, help_text=_("Empty where sources conflict or are silent.")
+        "orphan medicine",
+        null=True,
+        blank=True,
+        help_text=_("Empty where sources conflict or are silent."),
     )
-    is_conditional = models.BooleanField("conditional marketing authorisation", null=True, blank=True)
+    is_conditional = models.BooleanField(
+        "conditional marketing authorisation", null=True, blank=True
+    )
     is_exceptional_circumstances = models.BooleanField(
         "authorised under exceptional circumstances", null=True, blank=True
     )
@@ -415,7 +419,9 @@ class Product(models.Model):
 
         ``events`` defaults to the saved timeline; forms pass the edited one.
         """
-        events = self.timeline if events is None else sorted(events, key=AuthorisationEvent.sort_key)
+        events = (
+            self.timeline if events is None else sorted(events, key=AuthorisationEvent.sort_key)
+        )
         changes = [event for event in events if event.kind in STATUS_AFTER_EVENT]
         if not changes:
             return

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from products.choices import STATUS_AFTER_EVENT, CellSource, Delivery, EventKind, Status
+from products.choices import (
+    HELD_AUTHORISATION,
+    STATUS_AFTER_EVENT,
+    CellSource,
+    Delivery,
+    EventKind,
+    Status,
+)
 from products.models import partial_date_sort_key, slugify_name
 
 CATEGORIES = [
@@ -76,22 +83,54 @@ CATEGORY_PREFIXES = {
 MERGED_RECORDS = {"Glybera (initial negative opinions)": "Glybera"}
 
 #: Names whose parenthesis is a description of the application, not part of the brand.
-SEPARATE_APPLICATIONS = {"Roctavian (first application)": ("Roctavian", "roctavian-first-application")}
+SEPARATE_APPLICATIONS = {
+    "Roctavian (first application)": ("Roctavian", "roctavian-first-application")
+}
 
 #: Keys of a negative record's ``key_dates`` and the timeline event each one is.
 KEY_DATE_EVENTS = {
-    "submitted": (EventKind.APPLICATION_SUBMITTED, "Marketing authorisation application submitted."),
-    "maa_submitted": (EventKind.APPLICATION_SUBMITTED, "Marketing authorisation application submitted."),
-    "maa_accepted": (EventKind.APPLICATION_SUBMITTED, "Marketing authorisation application accepted for review."),
-    "chmp_negative_opinion": (EventKind.NEGATIVE_OPINION, "The CHMP recommended refusing the marketing authorisation."),
+    "submitted": (
+        EventKind.APPLICATION_SUBMITTED,
+        "Marketing authorisation application submitted.",
+    ),
+    "maa_submitted": (
+        EventKind.APPLICATION_SUBMITTED,
+        "Marketing authorisation application submitted.",
+    ),
+    "maa_accepted": (
+        EventKind.APPLICATION_SUBMITTED,
+        "Marketing authorisation application accepted for review.",
+    ),
+    "chmp_negative_opinion": (
+        EventKind.NEGATIVE_OPINION,
+        "The CHMP recommended refusing the marketing authorisation.",
+    ),
     "negative_opinions": (EventKind.NEGATIVE_OPINION, "Negative CHMP/CAT opinions."),
     "negative_maintained": (EventKind.NEGATIVE_OPINION, "The negative opinion was maintained."),
-    "positive_opinion": (EventKind.POSITIVE_OPINION, "The CHMP recommended granting a marketing authorisation."),
-    "re_examination_confirmed": (EventKind.RE_EXAMINATION, "Re-examination confirmed the negative opinion."),
-    "re_examination_requested": (EventKind.RE_EXAMINATION, "The applicant asked for a re-examination of the negative opinion."),
-    "ec_refusal_decision": (EventKind.REFUSAL, "The European Commission refused the marketing authorisation."),
-    "application_withdrawn": (EventKind.APPLICATION_WITHDRAWN, "The applicant withdrew the marketing authorisation application."),
-    "earlier_application_withdrawn": (EventKind.APPLICATION_WITHDRAWN, "An earlier application was withdrawn."),
+    "positive_opinion": (
+        EventKind.POSITIVE_OPINION,
+        "The CHMP recommended granting a marketing authorisation.",
+    ),
+    "re_examination_confirmed": (
+        EventKind.RE_EXAMINATION,
+        "Re-examination confirmed the negative opinion.",
+    ),
+    "re_examination_requested": (
+        EventKind.RE_EXAMINATION,
+        "The applicant asked for a re-examination of the negative opinion.",
+    ),
+    "ec_refusal_decision": (
+        EventKind.REFUSAL,
+        "The European Commission refused the marketing authorisation.",
+    ),
+    "application_withdrawn": (
+        EventKind.APPLICATION_WITHDRAWN,
+        "The applicant withdrew the marketing authorisation application.",
+    ),
+    "earlier_application_withdrawn": (
+        EventKind.APPLICATION_WITHDRAWN,
+        "An earlier application was withdrawn.",
+    ),
 }
 #: Key dates that are not regulatory steps (a press announcement) or not yet known.
 IGNORED_KEY_DATES = {"announced", "final_outcome"}
@@ -106,7 +145,7 @@ class FactSheetError(ValueError):
 
 
 def split_date(value: str | None) -> tuple[str | None, str, str]:
-    """``"2012-04"`` -> (None, "2012-04", ""); ``"2025-08 (EMA update)"`` keeps the rest as a note."""
+    """``"2012-04"`` -> (None, "2012-04", ""); ``"2025-08 (EMA update)"`` keeps the rest."""
     if not value:
         return None, "", ""
     match = DATE_PREFIX.match(value.strip())
@@ -162,7 +201,7 @@ def holder_name(text: str | None) -> str | None:
 
 
 def split_name(sheet_name: str) -> tuple[str, str, list[str]]:
-    """Brand name, slug and aliases: "Beqvez (previously Durveqtix)" -> Beqvez, beqvez, [Durveqtix]."""
+    """Name, slug, aliases: "Beqvez (previously Durveqtix)" -> Beqvez, beqvez, [Durveqtix]."""
     if sheet_name in SEPARATE_APPLICATIONS:
         name, slug = SEPARATE_APPLICATIONS[sheet_name]
         return name, slug, []
@@ -214,10 +253,15 @@ def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[
     flags = record.get("authorisation_type") or {}
     holder = record.get("marketing_authorisation_holder") or {}
     events = []
-    if record["authorisation_date"] or record["authorisation_date_partial"]:
+    status = record["status"]
+    if status is None and record["record_type"] == "chmp_positive_opinion_ec_decision_not_found":
+        status = Status.OPINION.value
+    if status in HELD_AUTHORISATION:  # the authorisation is a fact even where its date is not
         original = holder_name(holder.get("original"))
         note = "The European Commission granted the marketing authorisation"
-        unsure = re.search(r"not (?:separately )?(?:verified|checked)", holder.get("original") or "")
+        unsure = re.search(
+            r"not (?:separately )?(?:verified|checked)", holder.get("original") or ""
+        )
         note += f" to {original}." if original and not unsure else "."
         events.append(
             event(
@@ -227,9 +271,6 @@ def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[
                 note,
             )
         )
-    status = record["status"]
-    if status is None and record["record_type"] == "chmp_positive_opinion_ec_decision_not_found":
-        status = Status.OPINION.value
     ending = {
         Status.WITHDRAWN: (EventKind.WITHDRAWAL, "The marketing authorisation was withdrawn."),
         Status.EXPIRED: (EventKind.EXPIRY, "The marketing authorisation expired."),
@@ -261,7 +302,9 @@ def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[
             {
                 "condition": item["condition"],
                 "therapeutic_areas": [
-                    area.strip() for area in (item["therapeutic_area"] or "").split(";") if area.strip()
+                    area.strip()
+                    for area in (item["therapeutic_area"] or "").split(";")
+                    if area.strip()
                 ],
                 "population": item.get("line_population_note") or "",
                 "is_orphan": item.get("orphan_designation"),
@@ -349,7 +392,9 @@ def build_catalogue(sheet: list[dict[str, Any]], curation: dict[str, Any]) -> di
     by_name = {product["name"]: product for product in products.values()}
     for target, record in merged:
         by_name[target]["events"] += key_date_events(record["key_dates"])
-        by_name[target]["sources"] += [s for s in record["sources"] if s not in by_name[target]["sources"]]
+        by_name[target]["sources"] += [
+            s for s in record["sources"] if s not in by_name[target]["sources"]
+        ]
     for product in products.values():
         product["events"] = sort_events(product["events"])
     return {

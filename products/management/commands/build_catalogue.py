@@ -6,13 +6,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from products.importers.factsheet import FactSheetError, build_catalogue
+from products.importers.factsheet import build_catalogue
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
 
 class Command(BaseCommand):
-    help = "Build fixtures/catalogue.json from fixtures/source/ema_atmps.json and fixtures/curation.json."
+    help = "Build fixtures/catalogue.json from the fact sheet and fixtures/curation.json."
 
     def add_arguments(self, parser):
         parser.add_argument("--sheet", type=Path, default=FIXTURES / "source" / "ema_atmps.json")

@@ -1,0 +1,125 @@
+"""The database refuses what must never hold; clean() explains it; the loader is all or nothing."""
+
+import copy
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from products.choices import EventKind, Status
+from products.importers.catalogue import CatalogueError, load_catalogue
+from products.models import AuthorisationEvent, Category, Product
+
+
+def refused_by_database(queryset, **values):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        queryset.update(**values)
+    return True
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"status": "sold"},
+        {"cell_source": "xenogeneic"},
+        {"delivery": "by-post"},
+        {"slug": "Not A Slug"},
+        {"ema_product_number": "EMEA-H-C-1"},
+        {"authorisation_date": datetime.date(1980, 1, 1)},
+        {"status_date": datetime.date(2200, 1, 1)},
+        {"status_date": datetime.date(2018, 8, 22)},  # a day before Kymriah's authorisation
+        {"authorisation_date_partial": "2026-13"},
+        {"authorisation_date_partial": "2018"},  # beside an exact date
+        {"atc_code": "not an atc"},
+    ],
+    ids=lambda values: next(iter(values)),
+)
+def test_database_refuses_contradictory_product_facts(catalogue, values):
+    assert refused_by_database(Product.objects.filter(slug="kymriah"), **values)
+
+
+def test_database_refuses_a_duplicate_product_number_and_slug(catalogue):
+    kymriah = Product.objects.get(slug="kymriah")
+    assert refused_by_database(
+        Product.objects.filter(slug="yescarta"), ema_product_number=kymriah.ema_product_number
+    )
+    assert refused_by_database(Product.objects.filter(slug="yescarta"), slug="kymriah")
+
+
+def test_several_products_may_lack_a_product_number(catalogue):
+    assert Product.objects.filter(ema_product_number__isnull=True).count() >= 2
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"kind": "celebration"},
+        {"date": datetime.date(1900, 1, 1)},
+        {"date_partial": "20"},
+        {"date_partial": "2018"},  # beside an exact date
+    ],
+    ids=lambda values: next(iter(values)),
+)
+def test_database_refuses_bad_events(catalogue, values):
+    events = AuthorisationEvent.objects.filter(
+        product__slug="kymriah", kind=EventKind.INITIAL_AUTHORISATION
+    )
+    assert events.exists()
+    assert refused_by_database(events, **values)
+
+
+def test_database_refuses_a_bad_category_slug(catalogue):
+    assert refused_by_database(Category.objects.filter(slug="combined"), slug="Combined ATMP")
+
+
+def test_clean_explains_an_ended_status_without_a_date(catalogue):
+    product = Product.objects.get(slug="zynteglo")
+    product.status_date = None
+    with pytest.raises(ValidationError) as excinfo:
+        product.full_clean()
+    assert "needs the date its status took effect" in str(excinfo.value.message_dict["status_date"])
+
+
+def test_clean_explains_dates_in_the_wrong_order(catalogue):
+    product = Product.objects.get(slug="zynteglo")
+    product.status_date = product.authorisation_date - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as excinfo:
+        product.full_clean()
+    assert "before the first authorisation" in str(excinfo.value.message_dict["status_date"])
+
+
+def test_status_must_agree_with_the_latest_event(catalogue):
+    product = Product.objects.get(slug="skysona")
+    product.check_timeline()
+    product.status = Status.AUTHORISED
+    with pytest.raises(ValidationError, match="latest event"):
+        product.check_timeline()
+
+
+def test_partial_dates_sort_after_known_months_of_their_year(catalogue):
+    itvisma = Product.objects.get(slug="itvisma")
+    assert [e.kind for e in itvisma.timeline] == ["positive-opinion", "initial-authorisation"]
+    assert itvisma.authorisation_year == 2026
+
+
+def test_a_bad_record_rolls_back_the_whole_load(catalogue, catalogue_data):
+    before = list(Product.objects.order_by("slug").values_list("slug", "status", "updated_at"))
+    data = copy.deepcopy(catalogue_data)
+    data["products"][0]["inn"] = "changed before the failure"  # loaded first
+    data["products"][-1]["status"] = "authorised-ish"  # fails last
+    with pytest.raises(CatalogueError, match="authorised-ish"):
+        load_catalogue(data)
+    after = list(Product.objects.order_by("slug").values_list("slug", "status", "updated_at"))
+    assert after == before
+    assert not Product.objects.filter(inn="changed before the failure").exists()
+
+
+def test_reloading_the_catalogue_changes_no_fact(catalogue, catalogue_data):
+    before = list(Product.objects.order_by("slug").values("slug", "status", "status_date", "inn"))
+    report = load_catalogue(catalogue_data)
+    assert (report.created, report.updated) == (0, 47)
+    assert (
+        list(Product.objects.order_by("slug").values("slug", "status", "status_date", "inn"))
+        == before
+    )
