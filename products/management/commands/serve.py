@@ -25,7 +25,7 @@ def check_database() -> None:
     try:
         connection.ensure_connection()
     except DatabaseError as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
         raise CommandError(
             f"cannot reach {describe_database()}: {reason}. Check that the server runs and that "
             "DATABASE_URL names the right host, port, user and password."

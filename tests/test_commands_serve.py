@@ -1,0 +1,51 @@
+"""`make run`'s command explains a bad set-up in one line instead of a traceback."""
+
+import os
+import socket
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def serve(*args, env):
+    return subprocess.run(
+        [sys.executable, "manage.py", "serve", *args],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ["PATH"], "SECRET_KEY": "x" * 50, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_database_is_one_clear_line():
+    port = free_port()
+    result = serve(
+        f"--port={free_port()}", env={"DATABASE_URL": f"postgres://u:p@127.0.0.1:{port}/atmp"}
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"cannot reach PostgreSQL at 127.0.0.1:{port}" in lines[0]
+    assert "Check that the server runs" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_one_clear_line():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = serve(f"--port={port}", env={"DATABASE_URL": os.environ["DATABASE_URL"]})
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        f"CommandError: port {port} on 127.0.0.1 is already in use (Address already in use); "
+        f"stop what runs there or choose another port, e.g. PORT={port + 1} make run"
+    )
