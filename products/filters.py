@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
@@ -14,69 +18,120 @@ from products.models import (
     TherapeuticArea,
 )
 
+#: The ``category`` value of products whose category no source states (Zemcelpro).
+CATEGORY_NOT_KNOWN = "not-known"
+ISO_DATE = ["%Y-%m-%d"]
+
+
+class BooleanChoiceFilter(filters.TypedChoiceFilter):
+    """``true`` or ``false``; anything else is an error (django-filter's own ignores it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", (("true", _("Yes")), ("false", _("No"))))
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        kwargs.setdefault("empty_value", None)
+        super().__init__(*args, **kwargs)
+
+
+class ProductOrderingFilter(filters.OrderingFilter):
+    """SPEC.md's orderings; unknown dates sort last either way (``ProductQuerySet.ordered``)."""
+
+    def filter(self, qs, value):
+        return qs.ordered(value) if value else qs
+
+
+class ProductFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("authorised_from"), cleaned.get("authorised_to")
+        if start and end and end < start:
+            self.add_error(
+                "authorised_to", _("The end of the range is before its start (%s).") % start
+            )
+        return cleaned
+
 
 class ProductFilterSet(filters.FilterSet):
     """Query parameters of SPEC.md. An unknown value is a form error, never an empty list."""
 
-    q = filters.CharFilter(method="filter_q", label=_("Search"))
+    q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
     category = filters.ModelMultipleChoiceFilter(
         field_name="category__slug",
         to_field_name="slug",
         queryset=Category.objects.all(),
+        null_label=_("Not known"),
+        null_value=CATEGORY_NOT_KNOWN,
         label=_("Category"),
     )
     status = filters.MultipleChoiceFilter(
         choices=Status.choices, method="filter_status", label=_("Status")
     )
     therapeutic_area = filters.ModelMultipleChoiceFilter(
-        field_name="indications__therapeutic_areas__slug",
         to_field_name="slug",
         queryset=TherapeuticArea.objects.all(),
-        distinct=True,
+        method="filter_therapeutic_area",
         label=_("Therapeutic area"),
     )
     mechanism = filters.ModelMultipleChoiceFilter(
-        field_name="mechanisms__slug",
         to_field_name="slug",
         queryset=MechanismOfAction.objects.all(),
-        distinct=True,
+        method="filter_mechanism",
         label=_("Mechanism of action"),
     )
     holder = filters.ModelChoiceFilter(
-        field_name="holder__slug",
+        field_name="holder",
         to_field_name="slug",
         queryset=Company.objects.all(),
         label=_("Marketing authorisation holder"),
     )
     cell_source = filters.ChoiceFilter(choices=CellSource.choices, label=_("Cell source"))
-    orphan = filters.BooleanFilter(field_name="is_orphan", label=_("Orphan medicine"))
-    conditional = filters.BooleanFilter(field_name="is_conditional", label=_("Conditional"))
-    exceptional_circumstances = filters.BooleanFilter(
+    orphan = BooleanChoiceFilter(field_name="is_orphan", label=_("Orphan medicine"))
+    conditional = BooleanChoiceFilter(
+        field_name="is_conditional", label=_("Conditional marketing authorisation")
+    )
+    exceptional_circumstances = BooleanChoiceFilter(
         field_name="is_exceptional_circumstances", label=_("Exceptional circumstances")
     )
-    prime = filters.BooleanFilter(field_name="is_prime", label=_("PRIME"))
+    prime = BooleanChoiceFilter(field_name="is_prime", label=_("PRIME"))
     authorised_from = filters.DateFilter(
-        field_name="authorisation_date", lookup_expr="gte", label=_("Authorised from")
+        method="filter_authorised_from", input_formats=ISO_DATE, label=_("Authorised from")
     )
     authorised_to = filters.DateFilter(
-        field_name="authorisation_date", lookup_expr="lte", label=_("Authorised until")
+        method="filter_authorised_to", input_formats=ISO_DATE, label=_("Authorised until")
     )
-    ordering = filters.OrderingFilter(
-        fields=(("name", "name"), ("authorisation_date", "authorisation_date")),
+    ordering = ProductOrderingFilter(
+        choices=[
+            ("name", _("Name (A–Z)")),
+            ("-name", _("Name (Z–A)")),
+            ("authorisation_date", _("Authorisation date (oldest first)")),
+            ("-authorisation_date", _("Authorisation date (newest first)")),
+        ],
         label=_("Sort by"),
     )
 
     class Meta:
         model = Product
+        form = ProductFilterForm
         fields: list[str] = []
 
-    def filter_queryset(self, queryset):
-        # Without a status parameter, every list shows the products that held an authorisation.
-        if not self.form.cleaned_data.get("status"):
+    def __init__(self, data=None, *args, **kwargs):
+        # Always bound: no parameters at all still means the default list (and its ordering).
+        super().__init__(QueryDict() if data is None else data, *args, **kwargs)
+
+    def filter_queryset(self, queryset, *, exclude: Collection[str] = ()):
+        """Apply every valid parameter except those named in ``exclude`` (used by facets).
+
+        Without a ``status`` parameter the list holds the products that held an authorisation;
+        without ``ordering`` it comes by name, or by relevance when searched.
+        """
+        cleaned = self.form.cleaned_data
+        if "status" not in exclude and not cleaned.get("status"):
             queryset = queryset.held_authorisation()
-        queryset = super().filter_queryset(queryset)
-        if not self.form.cleaned_data.get("ordering"):
-            if self.form.cleaned_data.get("q"):
+        for name, value in cleaned.items():
+            if name not in exclude:
+                queryset = self.filters[name].filter(queryset, value)
+        if not cleaned.get("ordering") and "ordering" not in exclude:
+            if cleaned.get("q"):
                 queryset = queryset.order_by_relevance()
             else:
                 queryset = queryset.order_by("name", "slug")
@@ -84,6 +139,23 @@ class ProductFilterSet(filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=value) if value else queryset
+
+    def filter_therapeutic_area(self, queryset, name, value):
+        # An absent parameter cleans to an empty queryset, which django-filter passes on.
+        if not value:
+            return queryset
+        return queryset.in_therapeutic_areas(area.slug for area in value)
+
+    def filter_mechanism(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.with_mechanisms(mechanism.slug for mechanism in value)
+
+    def filter_authorised_from(self, queryset, name, value):
+        return queryset.authorised_from(value)
+
+    def filter_authorised_to(self, queryset, name, value):
+        return queryset.authorised_to(value)
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)

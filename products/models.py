@@ -11,6 +11,8 @@ import datetime
 import re
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -300,11 +302,34 @@ class Product(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    # Kept by the database (triggers of migration 0004) from this row and its related rows
+    # (holder, category, mechanisms, indications, therapeutic areas); never set in Python.
+    search_document = models.TextField(
+        editable=False,
+        blank=True,
+        default="",
+        help_text=_("Unaccented lowercase text of every searched fact, for trigram matching."),
+    )
+    search_vector = SearchVectorField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Weighted full-text vector of the same facts (name first)."),
+    )
+
+    history = HistoricalRecords(excluded_fields=["search_document", "search_vector"])
     objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ("name", "slug")
+        indexes = [
+            GinIndex(fields=["search_vector"], name="products_product_search_vector"),
+            GinIndex(
+                fields=["search_document"],
+                opclasses=["gin_trgm_ops"],
+                name="products_product_search_trgm",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(slug__regex=SLUG_PATTERN),

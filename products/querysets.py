@@ -1,11 +1,99 @@
-"""Every read rule of the catalogue: what is public, what is listed, what is prefetched."""
+"""Every read rule of the catalogue: what is public, listed, searched, counted and prefetched."""
 
 from __future__ import annotations
 
+import datetime
+import re
+from collections.abc import Iterable
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Case, Count, F, Func, Prefetch, Q, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, Lower, NullIf, Substr
 
 from products.choices import HELD_AUTHORISATION
+
+#: A search term: letters or digits, then letters, digits and the joiners of product names and
+#: numbers (CAR-T, EMEA/H/C/004090, CD34+). Quotes, colons, brackets and operators never reach
+#: the text-search parser, so no input can make it fail.
+SEARCH_TERM = re.compile(r"[^\W_][\w\-/.+]*")
+#: Words too common to narrow a search down; dropped unless the query is made only of them.
+STOP_WORDS = frozenset({"and", "or", "the", "of", "for", "in", "with", "to", "by", "on", "at"})
+MAX_SEARCH_TERMS = 12
+#: Orderings of SPEC.md (``-`` for descending).
+ORDERINGS = ("name", "-name", "authorisation_date", "-authorisation_date")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search, lowercase, without stop words (unless there is nothing else)."""
+    terms = [term.rstrip("-/.") for term in SEARCH_TERM.findall(text.lower())]
+    terms = [term for term in terms if term]
+    return ([term for term in terms if term not in STOP_WORDS] or terms)[:MAX_SEARCH_TERMS]
+
+
+def is_fuzzy(term: str) -> bool:
+    """Whether a misspelling of ``term`` should still match: words, not codes or numbers.
+
+    ``CD19`` must not find CD20, nor EMEA/H/C/004090 every product number.
+    """
+    return len(term) >= 4 and not any(character.isdigit() for character in term)
+
+
+def unaccent(expression) -> Func:
+    return Func(expression, function="unaccent", output_field=TextField())
+
+
+def prefix_query(terms: Iterable[str], operator: str) -> SearchQuery:
+    """``to_tsquery('simple', unaccent("'t1':* & 't2':*"))``: each term as a word prefix."""
+    raw = f" {operator} ".join(f"'{term}':*" for term in terms)
+    return SearchQuery(unaccent(Value(raw)), search_type="raw", config="simple")
+
+
+def partial_date_sort_key(date_field: str, partial_field: str) -> Coalesce:
+    """An exact or partial date as one sortable text (``2018-08-23``, ``2026-99``); null if unknown.
+
+    ``2026`` sorts after every exact date of 2026, as ``models.partial_date_sort_key`` does.
+    """
+    return Coalesce(
+        Func(F(date_field), Value("YYYY-MM-DD"), function="to_char"),
+        Case(
+            When(**{partial_field: ""}, then=Value(None)),
+            default=Concat(F(partial_field), Value("-99")),
+        ),
+        output_field=TextField(),
+    )
+
+
+def authorisation_year() -> Coalesce:
+    """The year of the first authorisation, from the exact or the partial date; null if unknown."""
+    return Coalesce(
+        ExtractYear("authorisation_date"),
+        Cast(NullIf(Substr("authorisation_date_partial", 1, 4), Value("")), models.IntegerField()),
+    )
+
+
+def partial_period(field: str) -> tuple[Case, Case]:
+    """The first and last day of a partial date (``2026``, ``2026-04``); null when it is empty."""
+    start = Case(
+        When(**{f"{field}__regex": r"^[0-9]{4}$"}, then=Concat(F(field), Value("-01-01"))),
+        When(**{f"{field}__regex": r"^[0-9]{4}-[0-9]{2}$"}, then=Concat(F(field), Value("-01"))),
+        default=Value(None),
+        output_field=TextField(),
+    )
+    first_day = Cast(start, models.DateField())
+    last_day = Case(
+        When(
+            **{f"{field}__regex": r"^[0-9]{4}$"},
+            then=Func(first_day, template="(%(expressions)s + interval '1 year - 1 day')::date"),
+        ),
+        When(
+            **{f"{field}__regex": r"^[0-9]{4}-[0-9]{2}$"},
+            then=Func(first_day, template="(%(expressions)s + interval '1 month - 1 day')::date"),
+        ),
+        default=Value(None),
+        output_field=models.DateField(),
+    )
+    return first_day, last_day
 
 
 class ProductQuerySet(models.QuerySet):
@@ -18,23 +106,103 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(status__in=HELD_AUTHORISATION)
 
     def search(self, text: str) -> ProductQuerySet:
-        """Typo- and accent-tolerant search (a first version: refined with full-text ranking)."""
-        from django.db.models import Q
+        """Full-text search, ranked, forgiving misspellings and partial words; accents ignored.
 
-        if not (text := text.strip()):
+        Every word of ``text`` must be found in the product's search document (brand and former
+        names, INN, product number, ATC code, platform, target, category, mechanisms, holder,
+        indications and therapeutic areas): as the beginning of a word (``onasem`` finds
+        onasemnogene) or, by trigram similarity, as a misspelt word (``kymria`` finds Kymriah,
+        ``hemophilia`` finds haemophilia; see ``is_fuzzy``). Annotates ``search_rank`` for
+        ``order_by_relevance()``.
+        """
+        terms = search_terms(text)
+        if not terms:
             return self
-        return self.filter(
-            Q(name__unaccent__icontains=text)
-            | Q(name__unaccent__trigram_word_similar=text)
-            | Q(inn__unaccent__icontains=text)
-            | Q(inn__unaccent__trigram_word_similar=text)
-        ).distinct()
+        condition = Q()
+        for term in terms:
+            found = Q(search_vector=prefix_query([term], "&"))
+            if is_fuzzy(term):
+                found |= Q(search_document__trigram_strict_word_similar=unaccent(Value(term)))
+            condition &= found
+        rank = SearchRank(F("search_vector"), prefix_query(terms, "|")) + TrigramWordSimilarity(
+            unaccent(Value(" ".join(terms))), unaccent(Lower("name"))
+        )
+        return self.filter(condition).annotate(search_rank=rank)
 
     def order_by_relevance(self) -> ProductQuerySet:
+        """Best matches first after ``search()``; by name otherwise."""
+        if "search_rank" in self.query.annotations:
+            return self.order_by(F("search_rank").desc(), "name", "slug")
         return self.order_by("name", "slug")
 
+    def ordered(self, keys: Iterable[str]) -> ProductQuerySet:
+        """Order by SPEC.md's ``ordering`` values; unknown dates last either way, then by name."""
+        expressions = []
+        for key in keys:
+            descending = key.startswith("-")
+            field = key.removeprefix("-")
+            if field == "authorisation_date":
+                expression = partial_date_sort_key(
+                    "authorisation_date", "authorisation_date_partial"
+                )
+            elif field == "name":
+                expression = F("name")
+            else:
+                raise ValueError(f"unknown ordering {key!r}")
+            expressions.append(
+                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+            )
+        return self.order_by(*expressions, "name", "slug")
+
+    def authorised_from(self, start: datetime.date) -> ProductQuerySet:
+        """First authorised on or after ``start``; a partial date counts when all of it does."""
+        first_day, _last_day = partial_period("authorisation_date_partial")
+        return self.alias(partial_first_day=first_day).filter(
+            Q(authorisation_date__gte=start) | Q(partial_first_day__gte=start)
+        )
+
+    def authorised_to(self, end: datetime.date) -> ProductQuerySet:
+        """First authorised on or before ``end``; a partial date counts when all of it does."""
+        _first_day, last_day = partial_period("authorisation_date_partial")
+        return self.alias(partial_last_day=last_day).filter(
+            Q(authorisation_date__lte=end) | Q(partial_last_day__lte=end)
+        )
+
+    def in_therapeutic_areas(self, slugs: Iterable[str]) -> ProductQuerySet:
+        """Products with an indication in any of these therapeutic areas (no duplicate rows)."""
+        from products.models import Indication
+
+        indications = Indication.objects.filter(therapeutic_areas__slug__in=list(slugs))
+        return self.filter(pk__in=indications.values("product_id"))
+
+    def with_mechanisms(self, slugs: Iterable[str]) -> ProductQuerySet:
+        """Products that work by any of these mechanisms (no duplicate rows)."""
+        through = self.model.mechanisms.through.objects.filter(
+            mechanismofaction__slug__in=list(slugs)
+        )
+        return self.filter(pk__in=through.values("product_id"))
+
+    def count_by(self, *fields: str) -> list[dict]:
+        """One row per distinct value of ``fields`` with the ``count`` of products having it.
+
+        One aggregate query, whatever the size of the catalogue. Products count once per value,
+        also through many-to-many paths (``indications__therapeutic_areas__slug``); products
+        with no value count under ``None``.
+        """
+        products = self.model._default_manager.filter(pk__in=self.order_by().values("pk"))
+        return list(products.values(*fields).annotate(count=Count("pk", distinct=True)).order_by())
+
+    def authorisations_per_year(self) -> list[dict]:
+        """Rows of ``year``, ``category`` (slug or None) and ``count``; year None when unknown."""
+        return list(
+            self.annotate(year=authorisation_year())
+            .values("year", category_slug=F("category__slug"))
+            .annotate(count=Count("pk"))
+            .order_by("year", "category_slug")
+        )
+
     def with_related(self) -> ProductQuerySet:
-        """Everything a list, a detail page, the CSV or the API shows, in a fixed number of queries."""
+        """All that a list, a detail page, the CSV or the API shows, in a fixed number of queries"""
         from products.models import AuthorisationEvent, Indication
 
         return self.select_related("category", "holder").prefetch_related(
@@ -45,3 +213,17 @@ class ProductQuerySet(models.QuerySet):
             ),
             Prefetch("events", queryset=AuthorisationEvent.objects.all()),
         )
+
+
+def latest_events(queryset: models.QuerySet, *, limit: int) -> list:
+    """The most recent dated events of ``queryset`` (of events), newest first, with their product.
+
+    Events known only to the year or month sort after the exact dates of that year or month.
+    """
+    key = partial_date_sort_key("date", "date_partial")
+    return list(
+        queryset.annotate(sort_key=key)
+        .filter(sort_key__isnull=False)
+        .select_related("product")
+        .order_by(F("sort_key").desc(), "-pk")[:limit]
+    )
