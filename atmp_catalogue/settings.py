@@ -146,6 +146,8 @@ SPECTACULAR_SETTINGS = {
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+# Browser clients may read the validators and the throttle's wait (not CORS-safelisted).
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

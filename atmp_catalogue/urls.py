@@ -8,5 +8,6 @@ from atmp_catalogue.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("products.api.urls")),
     path("", include("products.urls")),
 ]

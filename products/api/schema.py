@@ -1,0 +1,90 @@
+"""OpenAPI details drf-spectacular cannot guess from ``ProductFilterSet`` by itself.
+
+A vocabulary filter (``category``, ``therapeutic_area``, ``mechanism``, ``holder``) selects by
+slug; drf-spectacular cannot follow ``category__slug`` + ``to_field_name`` to a model field, and
+lists no allowed values. This extension documents such a parameter as a slug (a string) whose
+allowed values are today's slugs, read from the database when the schema is generated, so the
+schema (and the interactive docs) always offer exactly the values the API accepts.
+"""
+
+from __future__ import annotations
+
+from django_filters import filters
+from django_filters.conf import settings
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.plumbing import build_array_type, build_basic_type, build_parameter_type
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+#: What a client needs to know beyond a filter's label (names and values as in SPEC.md).
+PARAMETER_NOTES = {
+    "q": "Free text over brand name (and former names), INN, holder, indications, mechanism and "
+    "target; tolerant of misspellings. With `q` and no `ordering`, results come by relevance.",
+    "authorised_from": "First authorised on or after this date (ISO `YYYY-MM-DD`, inclusive). "
+    "A malformed date is a 400.",
+    "authorised_to": "First authorised on or before this date (ISO `YYYY-MM-DD`, inclusive). "
+    "A malformed date is a 400.",
+    "status": "Medicine status; repeat for OR. Without it, the list holds the products that "
+    "hold or have held an EU marketing authorisation (the first six values).",
+    "ordering": "Sort order (default `name`; with `q`, relevance).",
+    "cell_source": "Whose cells the product is made of.",
+    "orphan": "Orphan medicine: `true` or `false`.",
+    "conditional": "Conditional marketing authorisation: `true` or `false`.",
+    "exceptional_circumstances": "Authorised under exceptional circumstances: `true` or `false`.",
+    "prime": "PRIME (priority medicine) support: `true` or `false`.",
+}
+
+
+class VocabularyFilterExtension(DjangoFilterExtension):
+    """django-filter's extension, plus enums for filters that select model rows by a field."""
+
+    priority = 1  # preferred to drf-spectacular's own extension for DjangoFilterBackend
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
+        for parameter in parameters:
+            # A query parameter is never null: it is given or absent.
+            parameter["schema"].pop("nullable", None)
+            note = PARAMETER_NOTES.get(parameter["name"])
+            if note:
+                _label, _sep, choices = parameter.get("description", "").partition("\n\n")
+                parameter["description"] = note + (f"\n\n{choices}" if choices else "")
+        return parameters
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        to_field_name = filter_field.extra.get("to_field_name")
+        queryset = filter_field.extra.get("queryset")
+        if not (
+            isinstance(filter_field, (filters.ModelChoiceFilter, filters.ModelMultipleChoiceFilter))
+            and to_field_name
+            and queryset is not None
+            and not callable(queryset)
+        ):
+            return super().resolve_filter_field(
+                auto_schema, model, filterset_class, field_name, filter_field
+            )
+        values = list(
+            queryset.order_by(to_field_name).values_list(to_field_name, flat=True).distinct()
+        )
+        if filter_field.extra.get("null_label") is not None:
+            # The value that selects the rows where the relation is not known.
+            values.append(filter_field.extra.get("null_value", settings.NULL_CHOICE_VALUE))
+        many = isinstance(filter_field, filters.ModelMultipleChoiceFilter)
+        schema = build_basic_type(OpenApiTypes.STR)
+        description = f"{filter_field.label}: a {to_field_name}"
+        if many:
+            schema = build_array_type(schema)
+            description += "; repeat the parameter for OR"
+        description += ". A value not listed here is a 400."
+        return [
+            build_parameter_type(
+                name=field_name,
+                required=filter_field.extra["required"],
+                location=OpenApiParameter.QUERY,
+                description=description,
+                schema=schema,
+                enum=values,
+                explode=True if many else None,
+                style="form" if many else None,
+            )
+        ]

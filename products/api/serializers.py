@@ -1,0 +1,268 @@
+"""JSON shapes of the API: explicit fields, nested vocabulary, absolute links; read-only.
+
+An unknown fact is ``null``: a text the catalogue leaves empty is sent as ``null`` rather than
+``""``, so that a client tests one thing (``is None``) for "not known".
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from products.models import (
+    AuthorisationEvent,
+    Category,
+    Company,
+    Indication,
+    MechanismOfAction,
+    Product,
+    TherapeuticArea,
+)
+
+
+class OptionalCharField(serializers.CharField):
+    """A text that may be empty in the catalogue: sent as ``null`` when empty (not known)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class OptionalURLField(OptionalCharField, serializers.URLField):
+    """A URL that may be empty in the catalogue: ``null`` when empty."""
+
+
+def absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class VocabularyRefSerializer(serializers.Serializer):
+    """A vocabulary term inside a product: its stable slug and its name."""
+
+    slug = serializers.SlugField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class CategoryRefSerializer(VocabularyRefSerializer):
+    abbreviation = serializers.CharField(read_only=True, help_text="GTMP, sCTMP, TEP or cATMP.")
+
+
+class IndicationSerializer(serializers.ModelSerializer):
+    condition = serializers.CharField(read_only=True)
+    population = OptionalCharField(help_text="Who may receive it; null where not stated.")
+    therapeutic_area = VocabularyRefSerializer(
+        source="therapeutic_areas",
+        many=True,
+        read_only=True,
+        help_text=(
+            "The EMA's therapeutic-area (MeSH) terms of this indication: a list, because one "
+            "condition may carry several terms (empty where none is recorded)."
+        ),
+    )
+    orphan = serializers.BooleanField(
+        source="is_orphan",
+        allow_null=True,
+        read_only=True,
+        help_text="Orphan designation for this indication; null where not known.",
+    )
+
+    class Meta:
+        model = Indication
+        fields = ("condition", "population", "therapeutic_area", "orphan")
+
+
+class EventSerializer(serializers.ModelSerializer):
+    date = serializers.DateField(
+        allow_null=True,
+        read_only=True,
+        help_text="Exact date (YYYY-MM-DD); null where only "
+        "the year or month is known (see date_partial) or nothing is.",
+    )
+    date_partial = OptionalCharField(
+        help_text="Year (2011) or year and month (2012-04) where the exact date is not known."
+    )
+    note = OptionalCharField()
+
+    class Meta:
+        model = AuthorisationEvent
+        fields = ("kind", "date", "date_partial", "note")
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """One ATMP. Relations are nested; ``events`` is the authorisation timeline in time order."""
+
+    inn = OptionalCharField(help_text="International non-proprietary (or common) name.")
+    category = CategoryRefSerializer(
+        read_only=True, allow_null=True, help_text="Legal ATMP class; null where not known."
+    )
+    mechanisms = VocabularyRefSerializer(many=True, read_only=True)
+    platform = OptionalCharField(help_text="Vector or cell type, e.g. AAV9, CAR-T.")
+    target = OptionalCharField(help_text="Target antigen or transgene, e.g. CD19 CAR.")
+    route_of_administration = OptionalCharField()
+    indications = IndicationSerializer(many=True, read_only=True)
+    holder = VocabularyRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Current marketing authorisation holder (or applicant); null where not known.",
+    )
+    status_reason = OptionalCharField()
+    authorisation_date_partial = OptionalCharField(
+        help_text="Year or year and month of the first authorisation where the exact date is "
+        "not known (authorisation_date is then null)."
+    )
+    conditional = serializers.BooleanField(source="is_conditional", allow_null=True, read_only=True)
+    exceptional_circumstances = serializers.BooleanField(
+        source="is_exceptional_circumstances", allow_null=True, read_only=True
+    )
+    accelerated_assessment = serializers.BooleanField(
+        source="is_accelerated_assessment", allow_null=True, read_only=True
+    )
+    prime = serializers.BooleanField(source="is_prime", allow_null=True, read_only=True)
+    orphan = serializers.BooleanField(source="is_orphan", allow_null=True, read_only=True)
+    atc_code = OptionalCharField()
+    epar_url = OptionalURLField(help_text="The EMA's page of the product.")
+    description = OptionalCharField(help_text="How it works, in plain words.")
+    events = EventSerializer(
+        source="timeline",
+        many=True,
+        read_only=True,
+        help_text="The authorisation timeline, oldest first.",
+    )
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:product-detail", lookup_field="slug", help_text="This resource."
+    )
+    html_url = serializers.SerializerMethodField(help_text="The product's public page.")
+
+    class Meta:
+        model = Product
+        fields = (
+            "slug",
+            "name",
+            "aliases",
+            "inn",
+            "ema_product_number",
+            "category",
+            "mechanisms",
+            "platform",
+            "target",
+            "cell_source",
+            "delivery",
+            "route_of_administration",
+            "indications",
+            "holder",
+            "status",
+            "status_date",
+            "status_reason",
+            "authorisation_date",
+            "authorisation_date_partial",
+            "conditional",
+            "exceptional_circumstances",
+            "accelerated_assessment",
+            "prime",
+            "orphan",
+            "atc_code",
+            "epar_url",
+            "description",
+            "events",
+            "sources",
+            "url",
+            "html_url",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, product: Product) -> str:
+        return absolute(self.context.get("request"), product.get_absolute_url())
+
+
+class VocabularySerializer(serializers.ModelSerializer):
+    """A vocabulary term with the number of published products in the default list."""
+
+    #: The product filter that selects this term's products.
+    filter_parameter: str = ""
+
+    product_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Published products with this term that hold or have held an EU marketing "
+        "authorisation (the default list; products_url lists them).",
+    )
+    products_url = serializers.SerializerMethodField(
+        help_text="The API's list of this term's products."
+    )
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_products_url(self, term) -> str:
+        query = urlencode({self.filter_parameter: term.slug})
+        return absolute(self.context.get("request"), f"{reverse('api:product-list')}?{query}")
+
+
+class PageLinkMixin(serializers.Serializer):
+    html_url = serializers.SerializerMethodField(help_text="The term's public page.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, term) -> str:
+        return absolute(self.context.get("request"), term.get_absolute_url())
+
+
+class CategorySerializer(PageLinkMixin, VocabularySerializer):
+    filter_parameter = "category"
+    url = serializers.HyperlinkedIdentityField(view_name="api:category-detail", lookup_field="slug")
+
+    class Meta:
+        model = Category
+        fields = (
+            "slug",
+            "name",
+            "abbreviation",
+            "definition",
+            "product_count",
+            "url",
+            "html_url",
+            "products_url",
+        )
+
+
+class TherapeuticAreaSerializer(PageLinkMixin, VocabularySerializer):
+    filter_parameter = "therapeutic_area"
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:therapeutic-area-detail", lookup_field="slug"
+    )
+
+    class Meta:
+        model = TherapeuticArea
+        fields = ("slug", "name", "product_count", "url", "html_url", "products_url")
+
+
+class MechanismSerializer(VocabularySerializer):
+    filter_parameter = "mechanism"
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api:mechanism-detail", lookup_field="slug"
+    )
+
+    class Meta:
+        model = MechanismOfAction
+        fields = ("slug", "name", "description", "product_count", "url", "products_url")
+
+
+class HolderSerializer(VocabularySerializer):
+    filter_parameter = "holder"
+    url = serializers.HyperlinkedIdentityField(view_name="api:holder-detail", lookup_field="slug")
+
+    class Meta:
+        model = Company
+        fields = ("slug", "name", "product_count", "url", "products_url")
+
+
+class DetailSerializer(serializers.Serializer):
+    """404, 405 or 429: a sentence saying what went wrong."""
+
+    detail = serializers.CharField()
