@@ -1,0 +1,158 @@
+"""Forms of the curation admin: the model's rules shown as form errors, never a database error.
+
+Single-row rules (dates in order, an ended status with its date, a unique product number) come
+from the model's ``full_clean()``, which every ``ModelForm`` runs. The rule that spans rows (the
+status agrees with the latest event of the timeline) is checked where the edited rows are known:
+the events inline on the product page, the stand-alone event page, and the product revert page.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.postgres.forms import SimpleArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from products.models import AuthorisationEvent, Product
+
+#: Array fields are edited one item per line: sources and names may contain commas.
+LINES_WIDGET = forms.Textarea(attrs={"rows": 3, "cols": 80})
+
+
+class LinesArrayField(SimpleArrayField):
+    """An array of strings edited one item per line; blank lines and ``\\r`` are ignored."""
+
+    def __init__(self, base_field, *, delimiter="\n", **kwargs):
+        super().__init__(base_field, delimiter=delimiter, **kwargs)
+        self.help_text = " ".join(filter(None, [str(self.help_text), str(_("One per line."))]))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = "\n".join(line.strip() for line in value.splitlines() if line.strip())
+        return super().to_python(value)
+
+
+def https_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:
+    """Form fields as the model defines them; a URL typed without a scheme gets https://."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+def _timeline_error(exc: ValidationError) -> ValidationError:
+    """The timeline check's error as one non-field message (its field is on another form)."""
+    return ValidationError(
+        [_("The timeline and the status disagree: %(reason)s") % {"reason": " ".join(exc.messages)}]
+    )
+
+
+class ProductAdminForm(forms.ModelForm):
+    """The product page's form. The timeline rule is checked by the events inline formset."""
+
+    #: Set on the revert page, which has no events inline: the saved timeline is checked instead.
+    check_saved_timeline = False
+
+    class Meta:
+        model = Product
+        fields = (
+            "name",
+            "slug",
+            "aliases",
+            "inn",
+            "ema_product_number",
+            "is_published",
+            "category",
+            "mechanisms",
+            "platform",
+            "target",
+            "cell_source",
+            "delivery",
+            "route_of_administration",
+            "atc_code",
+            "description",
+            "is_atmp",
+            "atmp_reason",
+            "holder",
+            "status",
+            "status_date",
+            "status_reason",
+            "authorisation_date",
+            "authorisation_date_partial",
+            "is_orphan",
+            "is_conditional",
+            "is_exceptional_circumstances",
+            "is_accelerated_assessment",
+            "is_prime",
+            "epar_url",
+            "sources",
+            "verification",
+            "unverified_fields",
+            "ema_indication_text",
+            "ema_last_updated_date",
+        )
+        formfield_callback = https_formfield
+        labels = {"atmp_reason": _("ATMP reason")}
+        field_classes = {
+            "aliases": LinesArrayField,
+            "unverified_fields": LinesArrayField,
+            "sources": LinesArrayField,
+        }
+        widgets = {
+            "aliases": LINES_WIDGET,
+            "unverified_fields": LINES_WIDGET,
+            "sources": forms.Textarea(attrs={"rows": 5, "cols": 80}),
+            "inn": forms.TextInput(attrs={"size": 60}),
+            "name": forms.TextInput(attrs={"size": 40}),
+        }
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.check_saved_timeline and self.instance.pk and not self.errors:
+            try:
+                self.instance.check_timeline(list(self.instance.events.all()))
+            except ValidationError as exc:
+                self.add_error(None, _timeline_error(exc))
+
+
+class ProductRevertForm(ProductAdminForm):
+    check_saved_timeline = True
+
+
+class AuthorisationEventInlineFormSet(forms.BaseInlineFormSet):
+    """The events inline: the edited timeline must agree with the (edited) product's status."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return  # the rows' own errors come first
+        events = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue  # an untouched empty extra row
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            events.append(form.instance)
+        try:
+            self.instance.check_timeline(events)
+        except ValidationError as exc:
+            raise _timeline_error(exc) from None
+
+
+class AuthorisationEventAdminForm(forms.ModelForm):
+    """One event edited on its own page: the product's timeline with this row replaced."""
+
+    class Meta:
+        model = AuthorisationEvent
+        fields = ("product", "kind", "date", "date_partial", "note")
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        event = self.instance
+        if self.errors or event.product_id is None:
+            return
+        others = event.product.events.exclude(pk=event.pk) if event.pk else event.product.events
+        try:
+            event.product.check_timeline([*others.all(), event])
+        except ValidationError as exc:
+            self.add_error(None, _timeline_error(exc))
