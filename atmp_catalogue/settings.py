@@ -141,6 +141,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Products first in the interactive docs, then the vocabularies (products/api/).
+    "TAGS": [
+        {"name": "products", "description": "The ATMPs: filter, search, order, page."},
+        {"name": "categories", "description": "The four legal classes of ATMP."},
+        {"name": "therapeutic-areas", "description": "The EMA's terms for the indications."},
+        {"name": "mechanisms", "description": "How the products work."},
+        {"name": "holders", "description": "Marketing authorisation holders."},
+    ],
 }
 
 CORS_URLS_REGEX = r"^/api/.*$"
