@@ -1,0 +1,50 @@
+"""Import the EMA's medicines export (XLSX or JSON): ``manage.py import_ema FILE [--dry-run]``."""
+
+import getpass
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from products.importers.ema import ExportFormatError, import_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import the advanced-therapy rows of the EMA's medicines export (XLSX, or its JSON form) "
+        "and the rows of products the catalogue holds; print the diff and a summary. All or "
+        "nothing: on any error the database stays as it was."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path, help="The export, e.g. medicines-output-….xlsx")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print the diff; change nothing."
+        )
+
+    def handle(self, *args, file: Path, dry_run: bool, **options):
+        try:
+            report = import_file(file, dry_run=dry_run, run_by=_who())
+        except (OSError, ExportFormatError, ValidationError) as exc:
+            raise CommandError(f"{file}: {_message(exc)}") from exc
+        except KeyboardInterrupt as exc:
+            raise CommandError(f"{file}: interrupted; nothing was changed") from exc
+        for line in report.diff_lines():
+            self.stdout.write(line)
+        prefix = "dry run, nothing changed: " if dry_run else ""
+        self.stdout.write(f"{prefix}{report.summary}")
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+def _who() -> str:
+    try:
+        return f"{getpass.getuser()} (manage.py import_ema)"
+    except (KeyError, OSError):
+        return "manage.py import_ema"
