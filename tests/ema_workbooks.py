@@ -1,0 +1,130 @@
+"""Small EMA exports for the tests, built with openpyxl (or json) in a temporary directory.
+
+They look like the real export (sheet ``Medicine``, eight banner rows with the generation time in
+D1, the header row starting with ``Category``, one row per medicine) and can be varied: header
+spellings, flag words, real spreadsheet dates, a missing slash, HTML entities.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from django.apps import apps
+from django.conf import settings
+from django.core import serializers
+
+from products.importers.ema import COLUMNS, column_key
+
+REAL_EXPORT = (
+    Path(settings.BASE_DIR) / "fixtures" / "source" / "ema_medicines_output_2025-10-27.xlsx"
+)
+
+GENERATED = "27/10/2025 - 06:13"
+BANNER_ROWS = 8
+
+
+def medicine(**values: Any) -> dict[str, Any]:
+    """One row of the export, keyed by column name: an authorised gene therapy unless told.
+
+    Keyword arguments use the column name with spaces and punctuation as underscores
+    (``name_of_medicine="Kymriah"``) or, through ``values``, the exact name.
+    """
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row.update(
+        {
+            "Category": "Human",
+            "Name of medicine": "Testagene",
+            "EMA product number": "EMEA/H/C/009901",
+            "Medicine status": "Authorised",
+            "International non-proprietary name (INN) / common name": "testagene autotemcel",
+            "Active substance": "testagene autotemcel",
+            "Therapeutic area (MeSH)": "Hemophilia B;Hemophilia A",
+            "Patient safety": "No",
+            "ATC code (human)": "B02BD16",
+            "Therapeutic indication": "Treatment of adults &lt;65&nbsp;years with haemophilia B.",
+            "Accelerated assessment": "No",
+            "Additional monitoring": "Yes",
+            "Advanced therapy": "Yes",
+            "Biosimilar": "No",
+            "Conditional approval": "Yes",
+            "Exceptional circumstances": "No",
+            "Generic or hybrid": "No",
+            "Orphan medicine": "Yes",
+            "PRIME: priority medicine": "No",
+            "Marketing authorisation developer / applicant / holder": "Testa Biologics B.V. ",
+            "European Commission decision date": "01/09/2025",
+            "Opinion adopted date": "22/05/2025",
+            "Marketing authorisation date": "17/07/2025",
+            "Revision number": 1,
+            "First published date": "18/07/2025",
+            "Last updated date": "19/08/2025",
+            "Medicine URL": "https://www.ema.europa.eu/en/medicines/human/EPAR/testagene",
+        }
+    )
+    by_key = {column_key(column): column for column in COLUMNS}
+    for key, value in values.items():
+        row[by_key.get(column_key(key), key)] = value
+    return row
+
+
+def write_workbook(
+    path: Path,
+    rows: Iterable[dict[str, Any]],
+    *,
+    headers: Iterable[str] = COLUMNS,
+    rename: dict[str, str] | None = None,
+    sheet: str = "Medicine",
+    banner_rows: int = BANNER_ROWS,
+    generated: Any = GENERATED,
+) -> Path:
+    """Write ``rows`` as the export does; ``rename`` changes how a header is printed."""
+    rename = rename or {}
+    headers = list(headers)
+    workbook = openpyxl.Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet
+    if banner_rows:
+        worksheet.append(
+            [
+                "Content type:",
+                "Medicine",
+                "Output automatically generated from content on www.ema.europa.eu on:",
+                generated,
+            ]
+        )
+        for _ in range(banner_rows - 1):
+            worksheet.append([])
+    worksheet.append([rename.get(header, header) for header in headers])
+    for row in rows:
+        worksheet.append([row.get(header) for header in headers])
+    workbook.save(path)
+    return path
+
+
+def write_json(
+    path: Path, rows: Iterable[dict[str, Any]], *, snake_case: bool = True, wrap: bool = False
+) -> Path:
+    """The JSON form: the EMA's snake_case keys (or the printed column names)."""
+
+    def value(item: Any) -> Any:
+        return item.strftime("%d/%m/%Y") if isinstance(item, datetime.date) else item
+
+    records = [
+        {(column_key(k) if snake_case else k): value(v) for k, v in row.items()} for row in rows
+    ]
+    path.write_text(json.dumps({"data": records} if wrap else records), encoding="utf-8")
+    return path
+
+
+def snapshot(*, without: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every row of every table of the catalogue (history and import runs included)."""
+    return {
+        model._meta.label: serializers.serialize("json", model.objects.order_by("pk"))
+        for model in apps.get_app_config("products").get_models()
+        if model._meta.label not in without
+    }
