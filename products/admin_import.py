@@ -1,0 +1,217 @@
+"""The EMA import in the admin: the record of runs, and the import as a form.
+
+Self-contained: importing this module registers :class:`ImportRunAdmin` on the default admin
+site (``products/admin.py`` imports it). The runs are a read-only record. "Import an EMA
+export" uploads a workbook (or its JSON form), shows the diff of a dry run, and on
+confirmation runs the real import, recorded as an ``ImportRun`` with the user's name.
+
+Between preview and confirmation the upload waits in the system's temporary directory under a
+random name that only the uploader's session knows; confirming or cancelling removes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from products.importers.ema import ExportFormatError, ImportReport, import_file
+from products.models import ImportRun
+
+#: What importing changes: the user needs all of these to run the import from the admin.
+IMPORT_PERMISSIONS = ("products.add_importrun", "products.add_product", "products.change_product")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "atmp-catalogue-ema-uploads"
+SESSION_KEY = "ema_import_uploads"
+#: Uploads never confirmed are removed after a day.
+UPLOAD_MAX_AGE_SECONDS = 24 * 60 * 60
+
+
+class ExportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("EMA medicines export"),
+        help_text=_(
+            "The workbook from “Download medicine data” on ema.europa.eu "
+            "(medicines-output-medicines-report_en.xlsx), or its JSON form."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(_("The file is larger than 50 MB; is it the EMA's export?"))
+        return upload
+
+
+def _uploads(request: HttpRequest) -> dict[str, str]:
+    return request.session.get(SESSION_KEY, {})
+
+
+def _forget(request: HttpRequest, token: str) -> None:
+    uploads = _uploads(request)
+    uploads.pop(token, None)
+    request.session[SESSION_KEY] = uploads
+    (UPLOAD_DIR / token).unlink(missing_ok=True)
+
+
+def _prune_old_uploads() -> None:
+    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+    for stale in UPLOAD_DIR.glob("*"):
+        if stale.is_file() and stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
+
+
+class ImportRunAdmin(admin.ModelAdmin):
+    """Every run of the import, newest first; nothing here can be edited or deleted."""
+
+    list_display = (
+        "started_at",
+        "file_name",
+        "generated_at",
+        "run_by",
+        "created",
+        "updated",
+        "unchanged",
+        "flagged",
+    )
+    search_fields = ("file_name", "run_by", "diff")
+    date_hierarchy = "started_at"
+    fields = (
+        "file_name",
+        "generated_at",
+        "started_at",
+        "run_by",
+        "dry_run",
+        "created",
+        "updated",
+        "unchanged",
+        "flagged",
+        "diff_display",
+    )
+    readonly_fields = fields
+    change_list_template = "products/admin/importrun_change_list.html"
+
+    class Media:
+        css = {"all": ("products/admin/ema_import.css",)}
+
+    @admin.display(description=_("diff"))
+    def diff_display(self, obj: ImportRun) -> str:
+        return format_html('<pre class="ema-import-diff">{}</pre>', obj.diff or _("no changes"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs are written by the import itself
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @staticmethod
+    def may_import(request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.has_perms(IMPORT_PERMISSIONS)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_import": self.may_import(request)}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        upload = path(
+            "import/",
+            self.admin_site.admin_view(self.import_view),
+            name="products_importrun_import",
+        )
+        return [upload, *super().get_urls()]
+
+    # The import as a form ---------------------------------------------------------------------
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """GET: the upload form. POST: preview (dry run), confirm (real run) or cancel."""
+        if not self.may_import(request):
+            raise PermissionDenied
+        action = request.POST.get("action", "")
+        if request.method == "POST" and action in ("confirm", "cancel"):
+            return self.confirm(request, action)
+        form = ExportUploadForm(request.POST or None, request.FILES or None)
+        context = {"form": form}
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            UPLOAD_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _prune_old_uploads()
+            token = secrets.token_urlsafe(24)
+            with open(UPLOAD_DIR / token, "wb") as stored:
+                for chunk in upload.chunks():
+                    stored.write(chunk)
+            report, error = self.run(request, token, upload.name, dry_run=True)
+            if error:
+                (UPLOAD_DIR / token).unlink(missing_ok=True)
+                form.add_error("file", error)
+            else:
+                request.session[SESSION_KEY] = {**_uploads(request), token: upload.name}
+                context.update(report=report, token=token)
+        return self.render_import(request, context)
+
+    def confirm(self, request: HttpRequest, action: str) -> HttpResponse:
+        token = request.POST.get("token", "")
+        name = _uploads(request).get(token)
+        if name is None or not (UPLOAD_DIR / token).is_file():
+            messages.error(request, _("That upload has expired; please upload the file again."))
+            return HttpResponseRedirect(reverse("admin:products_importrun_import"))
+        if action == "cancel":
+            _forget(request, token)
+            messages.info(request, _("Import cancelled; nothing was changed."))
+            return HttpResponseRedirect(reverse("admin:products_importrun_changelist"))
+        report, error = self.run(request, token, name, dry_run=False)
+        _forget(request, token)
+        if error:
+            messages.error(request, f"{name}: {error}")
+            return HttpResponseRedirect(reverse("admin:products_importrun_import"))
+        messages.success(request, f"Imported {name}: {report.summary}")
+        return HttpResponseRedirect(
+            reverse("admin:products_importrun_change", args=[report.run.pk])
+        )
+
+    @staticmethod
+    def run(
+        request: HttpRequest, token: str, name: str, *, dry_run: bool
+    ) -> tuple[ImportReport | None, str | None]:
+        """Run the import on the stored upload: (report, None), or (None, the one-line error)."""
+        try:
+            report = import_file(
+                UPLOAD_DIR / token,
+                file_name=name,
+                dry_run=dry_run,
+                run_by=request.user.get_username(),
+            )
+        except ExportFormatError as exc:
+            return None, str(exc)
+        except ValidationError as exc:
+            return None, "; ".join(exc.messages)
+        except OSError as exc:
+            return None, exc.strerror or str(exc)
+        return report, None
+
+    def render_import(self, request: HttpRequest, context: dict) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import an EMA medicines export"),
+            "media": self.media,
+            **context,
+        }
+        return TemplateResponse(request, "products/admin/import_ema.html", context)
+
+
+if admin.site.is_registered(ImportRun):
+    # products/admin.py may have listed the runs before this module existed; this admin wins.
+    admin.site.unregister(ImportRun)
+admin.site.register(ImportRun, ImportRunAdmin)
