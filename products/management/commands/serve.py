@@ -60,6 +60,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database migrated")
         call_command("load_catalogue", if_empty=True)
+        call_command("create_roles", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"serving the catalogue on http://{host}:{port}/ (Ctrl-C stops it)")
         self.stdout.flush()
