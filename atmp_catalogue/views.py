@@ -1,4 +1,4 @@
-"""Project-level views that belong to no app: the health check."""
+"""Project-level views that belong to no app: the health checks."""
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
@@ -19,3 +19,10 @@ def healthz(request):
             {"status": "error", "database": "unavailable", "reason": reason}, status=503
         )
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@never_cache
+@require_safe
+def ping(request):
+    """Liveness: a constant answer that touches no database (the benchmark's baseline, too)."""
+    return JsonResponse({"status": "ok"})
