@@ -523,6 +523,42 @@ def test_vocabulary_page_past_the_end_is_a_400(client, catalogue):
     assert response.json() == {"page": ["Page 2 is past the end: the last page is 1."]}
 
 
+# --- Root, unknown paths, HEAD ----------------------------------------------------------------
+
+
+def test_api_root_links_every_endpoint(client, catalogue):
+    response = client.get("/api/v1/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "products": "http://testserver/api/v1/products/",
+        "categories": "http://testserver/api/v1/categories/",
+        "therapeutic-areas": "http://testserver/api/v1/therapeutic-areas/",
+        "mechanisms": "http://testserver/api/v1/mechanisms/",
+        "holders": "http://testserver/api/v1/holders/",
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing/", "/api/v1/products/kymriah/events/"])
+def test_unknown_api_paths_are_json_404s(client, catalogue, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_path_without_its_final_slash_is_redirected(client, catalogue):
+    response = client.get("/api/v1/products?category=combined")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/products/?category=combined"
+
+
+def test_head_gives_the_headers_without_a_body(client, catalogue):
+    url = reverse("api:product-detail", kwargs={"slug": "kymriah"})
+    response = client.head(url)
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["ETag"] == client.get(url)["ETag"]
+
+
 # --- Read-only for everyone --------------------------------------------------------------------
 
 WRITE_METHODS = ["post", "put", "patch", "delete"]

@@ -84,6 +84,7 @@ def test_parameters_carry_types_and_allowed_values(openapi):
     assert {"gene-therapy", "somatic-cell-therapy", "tissue-engineered", "combined"} <= set(
         schema["category"]["items"]["enum"]
     )
+    assert "not-known" in schema["category"]["items"]["enum"]  # Zemcelpro's: none stated
     assert "hemophilia-b" in schema["therapeutic_area"]["items"]["enum"]
     assert "cd19-car-t" in schema["mechanism"]["items"]["enum"]
     assert "novartis-europharm-limited" in schema["holder"]["enum"]

@@ -4,11 +4,13 @@ A vocabulary filter (``category``, ``therapeutic_area``, ``mechanism``, ``holder
 slug; drf-spectacular cannot follow ``category__slug`` + ``to_field_name`` to a model field, and
 lists no allowed values. This extension documents such a parameter as a slug (a string) whose
 allowed values are today's slugs, read from the database when the schema is generated, so the
-schema (and the interactive docs) always offer exactly the values the API accepts.
+schema (and the interactive docs) always offer exactly the values the API accepts. Without a
+database (``check --deploy`` generates the schema too) the parameter is documented without them.
 """
 
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django_filters import filters
 from django_filters.conf import settings
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
@@ -63,10 +65,14 @@ class VocabularyFilterExtension(DjangoFilterExtension):
             return super().resolve_filter_field(
                 auto_schema, model, filterset_class, field_name, filter_field
             )
-        values = list(
-            queryset.order_by(to_field_name).values_list(to_field_name, flat=True).distinct()
-        )
-        if filter_field.extra.get("null_label") is not None:
+        try:
+            values = list(
+                queryset.order_by(to_field_name).values_list(to_field_name, flat=True).distinct()
+            )
+        except DatabaseError:
+            # No database (e.g. `check --deploy` on a build machine): document the type only.
+            values = []
+        if values and filter_field.extra.get("null_label") is not None:
             # The value that selects the rows where the relation is not known.
             values.append(filter_field.extra.get("null_value", settings.NULL_CHOICE_VALUE))
         many = isinstance(filter_field, filters.ModelMultipleChoiceFilter)
@@ -75,7 +81,8 @@ class VocabularyFilterExtension(DjangoFilterExtension):
         if many:
             schema = build_array_type(schema)
             description += "; repeat the parameter for OR"
-        description += ". A value not listed here is a 400."
+        unknown = "A value not listed here" if values else "An unknown value"
+        description += f". {unknown} is a 400."
         return [
             build_parameter_type(
                 name=field_name,
@@ -83,7 +90,7 @@ class VocabularyFilterExtension(DjangoFilterExtension):
                 location=OpenApiParameter.QUERY,
                 description=description,
                 schema=schema,
-                enum=values,
+                enum=values or None,  # an empty enum would be invalid OpenAPI
                 explode=True if many else None,
                 style="form" if many else None,
             )
