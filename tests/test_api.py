@@ -226,6 +226,12 @@ def test_category_filter_and_repeat_for_or(client, catalogue):
     assert set(both) == set(gene) | tissue
 
 
+def test_category_not_known_selects_the_products_without_one(client, catalogue):
+    assert all_slugs(client, {"category": "not-known"}) == ["zemcelpro"]
+    either = all_slugs(client, {"category": ["not-known", "combined"]})
+    assert set(either) == {"zemcelpro"} | listed(category__slug="combined")
+
+
 def test_status_filter_selects_exactly_the_named_statuses_from_all_eleven(client, catalogue):
     withdrawn_applications = all_slugs(client, {"status": "application-withdrawn"})
     assert "amtagvi" in withdrawn_applications
