@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test chromium lint format bench backup restore clean
+.PHONY: run test chromium wrk lint format bench backup restore clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -31,6 +31,28 @@ chromium:
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark drives gunicorn with Debian's wrk; install it where this machine allows.
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's wrk for the benchmark"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+		|| { echo "could not install wrk: install it (apt-get install wrk) to run the benchmark"; exit 1; }; \
+	else echo "wrk is not installed and cannot be (needs root and apt): install it to run the benchmark"; exit 1; fi
+
+# Synthetic catalogues of 1,000, 10,000 and 100,000 products in .data/bench-postgres (never the
+# data of make run); BENCH_SIZES=1000,10000 shortens the run. Results in artifacts/bench/.
+bench: $(STAMP) wrk
+	$(BIN)/python -m bench.run
+
+# pg_dump of the catalogue (custom format) into backups/, or FILE=...; restore one with FILE=...
+backup: $(STAMP)
+	$(BIN)/python manage.py backup $(if $(FILE),--output "$(FILE)")
+
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/<file>.dump"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

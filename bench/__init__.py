@@ -1,0 +1,1 @@
+"""`make bench`: the catalogue's performance benchmark (see ``bench/run.py``)."""

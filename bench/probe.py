@@ -1,0 +1,109 @@
+"""Run inside the benchmark's Django environment: choose the URLs and count their SQL queries.
+
+``python -m bench.probe`` with ``DATABASE_URL`` naming a synthetic catalogue prints one JSON
+object: the URL of each endpoint (real slugs, filters and misspellings from that catalogue), the
+status each answers, the ETag of the API list, and the SQL queries each request makes, counted
+with Django's test client and ``CaptureQueriesContext`` on a second, warm request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from urllib.parse import urlencode
+
+import django
+
+
+def misspell(word: str) -> str:
+    """A typo a user makes: one letter left out, lowercase (Kymriah -> kymrah)."""
+    word = word.lower()
+    missing = 2 * len(word) // 3
+    return word[:missing] + word[missing + 1 :]
+
+
+def misspelt_query(products, start: int) -> str:
+    """The misspelt name of a product found from ``start`` on whose search finds it."""
+    from products.models import Product
+
+    for product in products[start : start + 20]:
+        typo = misspell(product.name)
+        if Product.objects.search(typo).filter(pk=product.pk).exists():
+            return typo
+    raise SystemExit("no misspelt name finds its product: is the search typo-tolerant?")
+
+
+def choose_urls() -> dict[str, str]:
+    from django.db.models import Count
+
+    from products.models import Product, TherapeuticArea
+
+    products = Product.objects.published().held_authorisation().order_by("pk")
+    total = products.count()
+    if not total:
+        raise SystemExit("the benchmark database holds no published products")
+    middle = products[total // 2]
+    category = middle.category.slug if middle.category else "gene-therapy"
+    # A therapeutic area of middling frequency among the category's products: a realistic
+    # two-filter list, neither empty nor the whole catalogue.
+    areas = list(
+        TherapeuticArea.objects.filter(indications__product__category__slug=category)
+        .annotate(n=Count("indications"))
+        .order_by("-n", "slug")
+        .values_list("slug", flat=True)
+    )
+    area = areas[len(areas) // 2]
+    filters = urlencode({"category": category, "therapeutic_area": area})
+    page_search = urlencode({"q": misspelt_query(products, total // 3)})
+    api_search = urlencode({"q": misspelt_query(products, total // 5)})
+    return {
+        "home": "/",
+        "list_filtered": f"/products/?{filters}",
+        "list_misspelled_search": f"/products/?{page_search}",
+        "detail": f"/products/{middle.slug}/",
+        "api_list_filtered": f"/api/v1/products/?{filters}",
+        "api_search": f"/api/v1/products/?{api_search}",
+        "api_detail": f"/api/v1/products/{middle.slug}/",
+        "csv_export": f"/products/export.csv?{filters}",
+        "api_revalidation_304": f"/api/v1/products/?{filters}",
+        "trivial": "/healthz/ping",
+    }
+
+
+def probe() -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()  # lets the test client in (ALLOWED_HOSTS gains "testserver")
+    client = Client()
+    urls = choose_urls()
+    etag = client.get(urls["api_list_filtered"]).headers.get("ETag")
+    results = {}
+    for name, url in urls.items():
+        headers = {"if-none-match": etag} if name == "api_revalidation_304" and etag else {}
+        client.get(url, headers=headers)  # warm: caches, templates, connection
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, headers=headers)
+            if getattr(response, "streaming", False):
+                body = b"".join(response.streaming_content)
+            else:
+                body = response.content
+        results[name] = {
+            "url": url,
+            "status": response.status_code,
+            "sql": len(queries),
+            "bytes": len(body),
+        }
+    return {"endpoints": results, "etag": etag}
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmp_catalogue.settings")
+    django.setup()
+    json.dump(probe(), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

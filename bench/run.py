@@ -1,0 +1,452 @@
+"""`make bench`: how fast the catalogue answers at 1,000, 10,000 and 100,000 products.
+
+For each size the benchmark
+
+1. makes sure a synthetic catalogue of that size exists in its own database ``bench_<size>`` on
+   an embedded PostgreSQL in ``.data/bench-postgres`` (``generate_catalogue``; never the data of
+   ``make run``), migrated to the current schema;
+2. chooses real URLs from it and counts the SQL queries of each with Django's test client
+   (``bench/probe.py``);
+3. serves the project with gunicorn as in production (DEBUG off, ``WEB_CONCURRENCY`` workers as
+   ``make run``, static files collected) on a free loopback port;
+4. drives each endpoint with wrk for a bounded time after a short warm-up, sampling the workers'
+   memory all along.
+
+It prints one table (size x endpoint: requests/s, p50, p99, SQL queries per request, throughput
+as a fraction of the trivial constant-JSON view), the workers' peak memory and the targets of
+issue 8, and writes the same as JSON to ``artifacts/bench/`` (git-ignored).
+
+Environment: ``BENCH_SIZES`` (``1000,10000,100000``), ``BENCH_DURATION`` (seconds per endpoint,
+5), ``BENCH_WARMUP`` (1), ``BENCH_CONNECTIONS`` (wrk's open connections, default the number of
+workers), ``BENCH_REGENERATE=1`` (generate the catalogues again), ``WEB_CONCURRENCY`` (3).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from atmp_catalogue.localdb import (
+    BASE_DIR,
+    DATA_DIR,
+    LocalDatabaseError,
+    local_secret_key,
+    start_embedded_server,
+)
+
+OUTPUT_DIR = BASE_DIR / "artifacts" / "bench"
+PGDATA = DATA_DIR / "bench-postgres"
+
+#: (key, label) in the order of the table.
+ENDPOINTS = (
+    ("home", "home page"),
+    ("list_filtered", "list, two filters"),
+    ("list_misspelled_search", "list, misspelt search"),
+    ("detail", "detail page"),
+    ("api_list_filtered", "API list, filters"),
+    ("api_search", "API search"),
+    ("api_detail", "API detail"),
+    ("csv_export", "CSV export, filters"),
+    ("api_revalidation_304", "API list, 304"),
+    ("trivial", "trivial JSON"),
+)
+#: Issue 8's targets, checked at the largest size: p99 limits (ms) and throughput fractions.
+P99_TARGETS_MS = {
+    "list_filtered": 50,
+    "detail": 50,
+    "api_list_filtered": 50,
+    "api_detail": 50,
+    "list_misspelled_search": 100,
+    "api_search": 100,
+}
+FRACTION_TARGETS = {"api_list_filtered": 0.40, "api_revalidation_304": 0.80}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def manage(*args: str, env: dict) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+class MemorySampler(threading.Thread):
+    """The largest resident set of any gunicorn worker, sampled every 0.2 s."""
+
+    def __init__(self, master: int) -> None:
+        super().__init__(daemon=True)
+        self.master = psutil.Process(master)
+        self.peak = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.2):
+            try:
+                for worker in self.master.children():
+                    self.peak = max(self.peak, worker.memory_info().rss)
+            except psutil.Error:
+                pass
+
+    def stop(self) -> int:
+        self.stopping.set()
+        self.join()
+        return self.peak
+
+
+class Server:
+    """gunicorn serving the catalogue as ``make run`` does, on a free loopback port."""
+
+    def __init__(self, env: dict, *, workers: int, log_file: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log_file.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "atmp_catalogue.wsgi",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={workers}",
+                f"--access-logfile={log_file.with_suffix('.access.log')}",
+                "--graceful-timeout=5",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}: see {log_file}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn did not answer /healthz within 60 s: see {log_file}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_duration_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)([a-z]+)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    """Requests/s, p50 and p99 (ms), requests, and failures from ``wrk --latency``'s report."""
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+[a-z]+)\s*$", output, re.M))
+    requests = re.search(r"(\d+) requests in", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": parse_duration_ms(percentiles["50"]) if "50" in percentiles else None,
+        "p99_ms": parse_duration_ms(percentiles["99"]) if "99" in percentiles else None,
+        "requests": int(requests.group(1)) if requests else 0,
+        "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+    }
+
+
+def run_wrk(wrk: str, url: str, *, seconds: float, connections: int, headers: dict) -> dict:
+    command = [
+        wrk,
+        "--threads=1",
+        f"--connections={connections}",
+        f"--duration={max(1, round(seconds))}s",
+        "--timeout=10s",
+        "--latency",
+    ]
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    result = subprocess.run(command + [url], capture_output=True, text=True, timeout=seconds + 60)
+    if result.returncode != 0:
+        raise SystemExit(f"wrk failed on {url}:\n{result.stdout}{result.stderr}")
+    return parse_wrk(result.stdout)
+
+
+def bench_size(size: int, *, wrk: str, base_env: dict, settings: dict) -> dict:
+    try:
+        database_url = start_embedded_server(PGDATA, database=f"bench_{size}")
+    except LocalDatabaseError as exc:
+        raise SystemExit(str(exc)) from None
+    env = {**base_env, "DATABASE_URL": database_url}
+    log(f"{size:,} products: migrating bench_{size}")
+    manage("migrate", "--no-input", "--verbosity=0", env=env)
+    generate = ["generate_catalogue", f"--size={size}"]
+    generate.append("--replace" if os.environ.get("BENCH_REGENERATE") == "1" else "--if-needed")
+    log(f"{size:,} products: generating the synthetic catalogue if needed")
+    generated = manage(*generate, env=env).strip()
+    log(f"{size:,} products: {generated}")
+
+    log(f"{size:,} products: choosing URLs and counting SQL queries")
+    probe = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "bench.probe"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    server = Server(env, workers=settings["workers"], log_file=OUTPUT_DIR / f"gunicorn-{size}.log")
+    sampler = MemorySampler(server.process.pid)
+    sampler.start()
+    results = {}
+    try:
+        for key, label in ENDPOINTS:
+            endpoint = probe["endpoints"][key]
+            headers = {}
+            if key == "api_revalidation_304" and probe["etag"]:
+                headers["If-None-Match"] = probe["etag"]
+            url = server.base + endpoint["url"]
+            if settings["warmup"]:
+                run_wrk(
+                    wrk,
+                    url,
+                    seconds=settings["warmup"],
+                    connections=settings["connections"],
+                    headers=headers,
+                )
+            figures = run_wrk(
+                wrk,
+                url,
+                seconds=settings["duration"],
+                connections=settings["connections"],
+                headers=headers,
+            )
+            results[key] = {"label": label, **endpoint, **figures}
+            log(
+                f"{size:,} products: {label:<22} {figures['rps']:8.1f} req/s  "
+                f"p99 {figures['p99_ms']:.1f} ms  (HTTP {endpoint['status']})"
+            )
+    finally:
+        peak = sampler.stop()
+        server.stop()
+    trivial = results["trivial"]["rps"]
+    for figures in results.values():
+        figures["fraction_of_trivial"] = figures["rps"] / trivial if trivial else None
+    return {
+        "size": size,
+        "generation": generated,
+        "worker_peak_rss_mib": round(peak / 2**20, 1),
+        "endpoints": results,
+    }
+
+
+def check_targets(runs: list[dict]) -> list[dict]:
+    """Issue 8's targets at the largest size measured, and SQL queries constant across sizes."""
+    largest = max(runs, key=lambda run: run["size"])
+    endpoints = largest["endpoints"]
+    checks = []
+    for key, limit in P99_TARGETS_MS.items():
+        value = endpoints[key]["p99_ms"]
+        checks.append(
+            {
+                "target": f"{endpoints[key]['label']}: p99 <= {limit} ms at {largest['size']:,}",
+                "value": f"{value:.1f} ms",
+                "met": value <= limit and endpoints[key]["status"] == 200,
+            }
+        )
+    for key, fraction in FRACTION_TARGETS.items():
+        value = endpoints[key]["fraction_of_trivial"]
+        expected_status = 304 if key == "api_revalidation_304" else 200
+        checks.append(
+            {
+                "target": (
+                    f"{endpoints[key]['label']}: >= {fraction:.0%} of the trivial view's "
+                    f"throughput at {largest['size']:,}"
+                ),
+                "value": f"{value:.0%}",
+                "met": value >= fraction and endpoints[key]["status"] == expected_status,
+            }
+        )
+    for key, label in ENDPOINTS:
+        counts = {run["size"]: run["endpoints"][key]["sql"] for run in runs}
+        checks.append(
+            {
+                "target": f"{label}: SQL queries per request constant in size",
+                "value": " / ".join(str(counts[size]) for size in sorted(counts)),
+                "met": len(set(counts.values())) == 1,
+            }
+        )
+    return checks
+
+
+def table(runs: list[dict]) -> str:
+    header = (
+        f"| {'size':>7} | {'endpoint':<22} | {'HTTP':>4} | {'req/s':>7} | {'p50 ms':>6} | "
+        f"{'p99 ms':>6} | {'SQL':>3} | {'vs trivial':>10} |"
+    )
+    rule = re.sub(r"[^|]", "-", header)
+    lines = [header, rule]
+    for run in runs:
+        for key, _label in ENDPOINTS:
+            e = run["endpoints"][key]
+            failures = e["non_2xx_3xx"] + e["socket_errors"]
+            note = f" ({failures} failed)" if failures else ""
+            lines.append(
+                f"| {run['size']:>7,} | {e['label']:<22} | {e['status']:>4} | {e['rps']:>7.0f} | "
+                f"{e['p50_ms']:>6.1f} | {e['p99_ms']:>6.1f} | {e['sql']:>3} | "
+                f"{e['fraction_of_trivial']:>10.0%} |{note}"
+            )
+    return "\n".join(lines)
+
+
+def report(result: dict) -> str:
+    m = result["machine"]
+    s = result["settings"]
+    lines = [
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['system']}, "
+        f"Python {m['python']}",
+        f"gunicorn: {s['workers']} sync workers, DEBUG off; wrk: 1 thread, "
+        f"{s['connections']} connections, {s['duration']:g} s per endpoint after a "
+        f"{s['warmup']:g} s warm-up; loopback",
+        "",
+        table(result["runs"]),
+        "",
+        "Peak resident memory of a gunicorn worker: "
+        + ", ".join(
+            f"{run['worker_peak_rss_mib']:.0f} MiB at {run['size']:,}" for run in result["runs"]
+        ),
+        "",
+        "Targets:",
+    ]
+    for check in result["targets"]:
+        lines.append(
+            f"  [{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['value']}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise SystemExit(
+            "wrk is not installed: run `make bench` (installs it) or apt-get install wrk"
+        )
+    sizes = [int(size) for size in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",")]
+    workers = env_int("WEB_CONCURRENCY", 3)
+    settings = {
+        "workers": workers,
+        "connections": env_int("BENCH_CONNECTIONS", workers),
+        "duration": env_float("BENCH_DURATION", 5),
+        "warmup": env_float("BENCH_WARMUP", 1),
+    }
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    static_root = OUTPUT_DIR / "static"
+    base_env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or local_secret_key(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "STATIC_ROOT": str(static_root),
+        # The anonymous throttle stays on (as in production) with a rate wrk cannot reach.
+        "API_ANON_RATE": "100000000/second",
+        "LOG_LEVEL": "ERROR",
+    }
+    base_env.pop("DATABASE_URL", None)
+    started = time.monotonic()
+    log("collecting static files")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity=0"],
+        cwd=BASE_DIR,
+        env={**base_env, "DATABASE_URL": "postgres://unused@localhost/unused"},
+        check=True,
+    )
+    runs = [bench_size(size, wrk=wrk, base_env=base_env, settings=settings) for size in sizes]
+    result = {
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": settings,
+        "runs": runs,
+        "targets": check_targets(runs),
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for name in (f"bench-{stamp}.json", "latest.json"):
+        (OUTPUT_DIR / name).write_text(json.dumps(result, indent=2) + "\n")
+    print(report(result))
+    print(
+        f"\nWhole run {result['elapsed_s']:.0f} s; results in "
+        f"{(OUTPUT_DIR / f'bench-{stamp}.json').relative_to(BASE_DIR)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
