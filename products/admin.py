@@ -1,0 +1,405 @@
+"""The curation admin: where editors keep the catalogue true.
+
+Products are edited on one page with their indications and authorisation events inline; every
+change is recorded by django-simple-history (who, when, what) and can be reverted. Unpublished
+products are drafts: invisible to the public, visible here, with a preview of their public page.
+Roles (groups ``curators`` and ``reviewers``) come from ``manage.py create_roles``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Case, CharField, F, Func, Value, When
+from django.db.models.functions import Coalesce, Concat
+from django.forms import Textarea
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from products import admin_import  # noqa: F401 (registers ImportRunAdmin: runs, upload form)
+from products.forms import (
+    AuthorisationEventAdminForm,
+    AuthorisationEventInlineFormSet,
+    ProductAdminForm,
+    ProductRevertForm,
+)
+from products.history import attach_related_changes, public_change_log
+from products.models import (
+    AuthorisationEvent,
+    Category,
+    Company,
+    Indication,
+    MechanismOfAction,
+    Product,
+    TherapeuticArea,
+)
+
+admin.site.site_header = _("ATMP Catalogue curation")
+admin.site.site_title = _("ATMP Catalogue curation")
+admin.site.index_title = _("Catalogue")
+
+#: Events in time order, as ``partial_date_sort_key`` orders them: "2018-06" after the days of June
+#: 2018, "2018" after the days of 2018, an unknown date last; exact dates as ISO text.
+YEAR, YEAR_MONTH = r"^[0-9]{4}$", r"^[0-9]{4}-[0-9]{2}$"
+TIMELINE_ORDER = (
+    Coalesce(
+        Func(F("date"), Value("YYYY-MM-DD"), function="to_char", output_field=CharField()),
+        Case(
+            When(date_partial__regex=YEAR, then=Concat("date_partial", Value("-13-32"))),
+            When(date_partial__regex=YEAR_MONTH, then=Concat("date_partial", Value("-32"))),
+            default=Value("9999-13-32"),
+            output_field=CharField(),
+        ),
+    ).asc(),
+    "pk",
+)
+SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 48})}}
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
+# Vocabularies ----------------------------------------------------------------------------------
+
+
+class ProductCountMixin:
+    """A vocabulary's list shows how many products use each term."""
+
+    count_path = "products"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        counted = queryset.annotate(product_count=models.Count(self.count_path, distinct=True))
+        return counted.order_by(*queryset.query.order_by or self.model._meta.ordering)
+
+    @admin.display(description=_("products"), ordering="product_count")
+    def product_count(self, obj) -> int:
+        return obj.product_count
+
+
+@admin.register(Category)
+class CategoryAdmin(ProductCountMixin, admin.ModelAdmin):
+    list_display = ("name", "abbreviation", "slug", "position", "product_count")
+    search_fields = ("name", "abbreviation", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(MechanismOfAction)
+class MechanismOfActionAdmin(ProductCountMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "product_count")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(TherapeuticArea)
+class TherapeuticAreaAdmin(ProductCountMixin, admin.ModelAdmin):
+    count_path = "indications__product"
+    list_display = ("name", "slug", "product_count")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Company)
+class CompanyAdmin(ProductCountMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "product_count")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+# Products --------------------------------------------------------------------------------------
+
+
+class IndicationInline(admin.TabularInline):
+    model = Indication
+    fields = ("position", "condition", "population", "therapeutic_areas", "is_orphan")
+    autocomplete_fields = ("therapeutic_areas",)
+    ordering = ("position", "pk")
+    formfield_overrides = SHORT_TEXT
+    extra = 0
+
+
+class AuthorisationEventInline(admin.TabularInline):
+    model = AuthorisationEvent
+    formset = AuthorisationEventInlineFormSet
+    fields = ("kind", "date", "date_partial", "note")
+    ordering = TIMELINE_ORDER
+    formfield_overrides = SHORT_TEXT
+    extra = 0
+    verbose_name = _("authorisation event")
+    verbose_name_plural = _("authorisation timeline (the latest status event sets the status)")
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin whose revert page saves only for editors with the change permission.
+
+    django-simple-history 3.13 hides the Revert button from view-only users but saves a POST to
+    the revert page from anyone who may view the history: a reviewer could revert by hand.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+@functools.cache
+def product_preview_view():
+    """The public page of any product, draft or not, rendered by the public view itself."""
+    from products.views import ProductDetailView  # late: the admin loads without the pages
+
+    class ProductPreviewView(ProductDetailView):
+        def get_object(self, queryset=None) -> Product:
+            return self.kwargs["product"]
+
+        def get_context_data(self, **kwargs):
+            context = super().get_context_data(**kwargs)
+            context["is_preview"] = True
+            context.setdefault("change_log", public_change_log(self.object))
+            return context
+
+    return ProductPreviewView.as_view()
+
+
+@admin.register(Product)
+class ProductAdmin(HistoryAdmin):
+    form = ProductAdminForm
+    formfield_overrides = HTTPS_URLS
+    list_display = (
+        "name",
+        "inn",
+        "category",
+        "status",
+        "authorisation",
+        "holder",
+        "is_published",
+        "updated_at",
+    )
+    list_display_links = ("name",)
+    list_filter = (
+        "is_published",
+        "status",
+        "category",
+        "cell_source",
+        "delivery",
+        "is_orphan",
+        "is_conditional",
+        "is_prime",
+        "is_atmp",
+        "mechanisms",
+    )
+    list_select_related = ("category", "holder")
+    search_fields = (
+        "name",
+        "slug",
+        "inn",
+        "ema_product_number",
+        "holder__name",
+        "target",
+        "platform",
+        "indications__condition",
+    )
+    search_help_text = _("Brand name, INN, product number, holder, target, platform or condition.")
+    date_hierarchy = "authorisation_date"
+    autocomplete_fields = ("holder", "mechanisms")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at", "public_page")
+    inlines = (IndicationInline, AuthorisationEventInline)
+    actions = ("publish", "unpublish")
+    save_on_top = True
+    object_history_list_template = "admin/products/product/object_history_list.html"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("name", "slug"),
+                    "aliases",
+                    "inn",
+                    "ema_product_number",
+                    ("is_published", "public_page"),
+                )
+            },
+        ),
+        (
+            _("Classification and mechanism"),
+            {
+                "fields": (
+                    "category",
+                    "mechanisms",
+                    ("platform", "target"),
+                    ("cell_source", "delivery"),
+                    "route_of_administration",
+                    "atc_code",
+                    "description",
+                    ("is_atmp", "atmp_reason"),
+                )
+            },
+        ),
+        (
+            _("Authorisation"),
+            {
+                "description": _(
+                    "The status must agree with the latest status event of the timeline below; "
+                    "a suspended, withdrawn, expired, lapsed or revoked product needs its date."
+                ),
+                "fields": (
+                    "holder",
+                    ("status", "status_date"),
+                    "status_reason",
+                    ("authorisation_date", "authorisation_date_partial"),
+                    (
+                        "is_orphan",
+                        "is_conditional",
+                        "is_exceptional_circumstances",
+                        "is_accelerated_assessment",
+                        "is_prime",
+                    ),
+                    "epar_url",
+                ),
+            },
+        ),
+        (
+            _("Sources and verification"),
+            {
+                "fields": (
+                    "sources",
+                    "verification",
+                    "unverified_fields",
+                    "ema_indication_text",
+                    "ema_last_updated_date",
+                ),
+                "classes": ("collapse",),
+            },
+        ),
+        (_("Record"), {"fields": (("created_at", "updated_at"),)}),
+    )
+
+    @admin.display(description=_("authorised"), ordering="authorisation_date")
+    def authorisation(self, obj: Product) -> str:
+        if obj.authorisation_date:
+            return obj.authorisation_date.isoformat()
+        return obj.authorisation_date_partial or _("not known")
+
+    def view_on_site(self, obj: Product) -> str:
+        """Published: the public page. A draft: its preview (the public page answers 404)."""
+        if obj.is_published:
+            return obj.get_absolute_url()
+        return reverse("admin:products_product_preview", args=[obj.pk])
+
+    @admin.display(description=_("public page"))
+    def public_page(self, obj: Product) -> str:
+        if obj.pk is None:
+            return _("Save the product first.")
+        if obj.is_published:
+            return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("View on site"))
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("admin:products_product_preview", args=[obj.pk]),
+            _("Preview"),
+            _("a draft: not visible to the public"),
+        )
+
+    # Draft and publish
+
+    @admin.action(description=_("Publish the selected products"), permissions=("change",))
+    def publish(self, request, queryset) -> None:
+        self._set_published(request, queryset, True)
+
+    @admin.action(description=_("Unpublish the selected products"), permissions=("change",))
+    def unpublish(self, request, queryset) -> None:
+        self._set_published(request, queryset, False)
+
+    def _set_published(self, request, queryset, published: bool) -> None:
+        """Save each product, so that its history records who published or unpublished it."""
+        count = 0
+        for product in queryset.filter(is_published=not published):
+            product.is_published = published
+            product._history_user = request.user
+            product.save(update_fields=["is_published", "updated_at"])
+            count += 1
+        message = (
+            ngettext("%d product published.", "%d products published.", count)
+            if published
+            else ngettext("%d product unpublished.", "%d products unpublished.", count)
+        )
+        self.message_user(request, message % count, messages.SUCCESS)
+
+    # Preview of the public page, for drafts too
+
+    def get_urls(self):
+        preview = path(
+            "<path:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="products_product_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request, object_id: str):
+        product = None
+        if object_id.isdigit():
+            product = Product.objects.with_related().filter(pk=object_id).first()
+        if product is None:
+            raise Http404(_("No such product."))
+        if not self.has_view_or_change_permission(request, product):
+            raise PermissionDenied
+        response = product_preview_view()(request, product=product)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    # History: a product's page lists the inline rows saved with it, too
+
+    def set_history_delta_changes(self, request, historical_records, **kwargs):
+        super().set_history_delta_changes(request, historical_records, **kwargs)
+        attach_related_changes(list(historical_records))
+
+    # Revert (django-simple-history) checks the saved timeline: the page has no events inline
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        request.reverting_product = True
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if getattr(request, "reverting_product", False):
+            kwargs["form"] = ProductRevertForm
+        return super().get_form(request, obj, change, **kwargs)
+
+
+# Indications and events on their own pages (search across products; history and revert) ------
+
+
+@admin.register(Indication)
+class IndicationAdmin(HistoryAdmin):
+    list_display = ("condition", "product", "position", "is_orphan")
+    list_filter = ("is_orphan", "therapeutic_areas", "product__category")
+    list_select_related = ("product",)
+    search_fields = ("condition", "population", "product__name")
+    autocomplete_fields = ("product", "therapeutic_areas")
+    formfield_overrides = SHORT_TEXT
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # remove an indication on its product's page, where the change is reviewed
+
+
+@admin.register(AuthorisationEvent)
+class AuthorisationEventAdmin(HistoryAdmin):
+    form = AuthorisationEventAdminForm
+    list_display = ("product", "kind", "date_display", "note")
+    list_filter = ("kind",)
+    list_select_related = ("product",)
+    search_fields = ("product__name", "note")
+    autocomplete_fields = ("product",)
+    date_hierarchy = "date"
+    ordering = ("product__name", *TIMELINE_ORDER)
+    formfield_overrides = SHORT_TEXT
+
+    @admin.display(description=_("date"), ordering="date")
+    def date_display(self, obj: AuthorisationEvent) -> str:
+        return obj.date_display
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # remove an event on its product's page, where the timeline is checked

@@ -1,0 +1,149 @@
+"""A curator in Chromium: log in, edit an indication inline, save, see it on the public page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+
+from products.models import Product
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+PASSWORD = "correct horse battery staple"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-sync",
+    "--disable-component-update",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is missing: no browser to drive"
+    ),
+]
+
+
+@pytest.fixture
+def curator_account(live_server, catalogue):
+    """A curator in the live server's database (set up before the browser starts)."""
+    call_command("create_roles", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    user = User.objects.create_user("ines", "ines@example.org", PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="curators"))
+    return user
+
+
+@contextmanager
+def chromium_page():
+    """A Chromium page. The test touches the database only outside this block."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def test_curator_edits_an_indication_inline_and_sees_it_public(live_server, curator_account):
+    kymriah = Product.objects.get(slug="kymriah")
+    public_url = f"{live_server.url}{kymriah.get_absolute_url()}"
+    new_population = "patients up to 25 years whose disease came back (edited in the admin)"
+    with chromium_page() as page:
+        edit_in_the_browser(page, live_server.url, kymriah.pk, public_url, new_population)
+
+    indication = kymriah.indications.order_by("position", "pk").first()
+    assert indication.population == new_population
+    assert indication.history.first().history_user == curator_account
+
+
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/admin/")
+    page.fill("#id_username", "ines")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    assert "Products" in page.inner_text("#content-main")
+
+
+def edit_in_the_browser(page, base: str, pk: int, public_url: str, new_population: str) -> None:
+    log_in(page, base)
+
+    page.goto(f"{base}/admin/products/product/")
+    page.fill("#searchbar", "Kymriah")
+    page.press("#searchbar", "Enter")
+    page.click("#result_list a:text-is('Kymriah')")
+    page.wait_for_selector("#indications-group")
+    population = page.locator("#id_indications-0-population")
+    population.fill(new_population)
+    page.screenshot(path=str(ARTIFACTS / "admin_edit_indication.png"), full_page=True)
+
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    assert "was changed successfully" in page.inner_text(".messagelist")
+    page.screenshot(path=str(ARTIFACTS / "admin_saved.png"), full_page=True)
+
+    page.goto(public_url)
+    assert new_population in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "admin_edit_public_page.png"), full_page=True)
+
+    page.goto(f"{base}/admin/products/product/{pk}/history/")
+    assert "ines" in page.inner_text("#content-main")
+    page.screenshot(path=str(ARTIFACTS / "admin_history.png"), full_page=True)
+
+
+def test_a_new_indication_approved_by_the_ema_takes_one_page(live_server, curator_account):
+    """The README's typical update: a new indication, its therapeutic area and its event."""
+    luxturna = Product.objects.get(slug="luxturna")
+    indications_before = luxturna.indications.count()
+    with chromium_page() as page:
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/admin/products/product/")
+        page.fill("#searchbar", "Luxturna")
+        page.press("#searchbar", "Enter")
+        page.click("#result_list a:text-is('Luxturna')")
+
+        page.click("#indications-group .add-row a")
+        row = f"#id_indications-{indications_before}"
+        page.fill(f"{row}-condition", "Retinitis pigmentosa (test indication)")
+        page.fill(f"{row}-population", "children from 4 years")
+        # Django's autocomplete (select2): open, type, choose.
+        page.click(f"#indications-{indications_before} .select2-selection")
+        page.keyboard.type("Retinitis")
+        page.click(".select2-results__option:has-text('Retinitis Pigmentosa')")
+
+        page.click("#events-group .add-row a")
+        events = page.locator("#events-group tr.form-row.dynamic-events")
+        new_event = events.nth(events.count() - 1)
+        new_event.locator("select[name$='-kind']").select_option("extension-of-indication")
+        new_event.locator("input[name$='-date']").fill("15/01/2026")
+        new_event.locator("textarea[name$='-note']").fill("Extended to retinitis pigmentosa.")
+        page.screenshot(path=str(ARTIFACTS / "admin_new_indication.png"), full_page=True)
+
+        page.click("input[name=_save]")
+        page.wait_for_selector(".messagelist .success")
+        page.goto(f"{live_server.url}/products/luxturna/")
+        body = page.inner_text("main")
+        page.screenshot(path=str(ARTIFACTS / "admin_new_indication_public.png"), full_page=True)
+
+    assert "Retinitis pigmentosa (test indication)" in body
+    assert "Extended to retinitis pigmentosa." in body
+    new = luxturna.indications.get(condition="Retinitis pigmentosa (test indication)")
+    assert [area.name for area in new.therapeutic_areas.all()] == ["Retinitis Pigmentosa"]
+    event = luxturna.events.get(kind="extension-of-indication")
+    assert event.date.isoformat() == "2026-01-15"
