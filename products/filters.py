@@ -37,7 +37,8 @@ class ProductOrderingFilter(filters.OrderingFilter):
     """SPEC.md's orderings; unknown dates sort last either way (``ProductQuerySet.ordered``)."""
 
     def filter(self, qs, value):
-        return qs.ordered(value) if value else qs
+        keys = [key for key in value or () if key]  # "ordering=," cleans to ["", ""]
+        return qs.ordered(keys) if keys else qs
 
 
 class ProductFilterForm(forms.Form):

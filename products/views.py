@@ -1,7 +1,471 @@
-"""Public pages."""
+"""Public pages: home, the filterable list and its CSV, a product, categories, therapeutic areas.
 
-from django.views.generic import TemplateView
+Bad query parameters never make a server error: the page (status 400) shows what was wrong beside
+the filter concerned and lists what the valid parameters select.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.generic import DetailView, ListView, TemplateView
+from django_filters.views import FilterView
+
+from products.choices import HELD_AUTHORISATION, Status
+from products.csv_export import write_products_csv
+from products.facets import build_facets
+from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
+from products.history import public_change_log
+from products.models import AuthorisationEvent, Category, Product, TherapeuticArea
+from products.querysets import latest_events
+
+PAGE_SIZES = (20, 50, 100)
+#: Parameters that are not filters but belong to a list's state.
+LIST_OPTIONS = ("page", "page_size")
+
+#: What the regulatory flags mean, in plain words.
+FLAG_EXPLANATIONS = {
+    "is_orphan": (
+        gettext_lazy("Orphan medicine"),
+        "Orphan medicines treat rare diseases: life-threatening or chronically debilitating "
+        "conditions that affect no more than 5 in 10,000 people in the EU. They get ten years "
+        "of market exclusivity.",
+    ),
+    "is_conditional": (
+        gettext_lazy("Conditional marketing authorisation"),
+        "Granted on less complete data than usual, when the benefit of having the medicine "
+        "available at once outweighs the risk. The company must provide the missing data; the "
+        "authorisation is renewed every year.",
+    ),
+    "is_exceptional_circumstances": (
+        gettext_lazy("Authorised under exceptional circumstances"),
+        "Granted when complete data can never be obtained, for example because the disease is "
+        "very rare. The EMA reviews new information every year.",
+    ),
+    "is_accelerated_assessment": (
+        gettext_lazy("Accelerated assessment"),
+        "An assessment in 150 days instead of the usual 210, for medicines of major interest "
+        "for public health.",
+    ),
+    "is_prime": (
+        gettext_lazy("PRIME (priority medicine)"),
+        "The EMA's scheme that supports the development of medicines which may offer a major "
+        "advantage where there is no satisfactory treatment.",
+    ),
+}
+
+
+def public_products():
+    return Product.objects.published()
+
+
+def api_list_url() -> str | None:
+    try:
+        return reverse("api:product-list")
+    except NoReverseMatch:
+        return None
 
 
 class HomeView(TemplateView):
+    """Counts by category and status, authorisations per year, the latest changes, search."""
+
     template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        products = public_products()
+        listed = products.held_authorisation()
+        categories = list(Category.objects.all())
+        by_category = {
+            row["category__slug"]: row["count"] for row in listed.count_by("category__slug")
+        }
+        category_counts = [
+            {"category": category, "count": by_category.get(category.slug, 0)}
+            for category in categories
+        ]
+        by_status = {row["status"]: row["count"] for row in products.count_by("status")}
+        context.update(
+            {
+                "total": sum(by_category.values()),
+                "category_counts": category_counts,
+                "category_not_known": by_category.get(None, 0),
+                "category_not_known_value": CATEGORY_NOT_KNOWN,
+                "status_counts": [
+                    {"value": value, "label": label, "count": by_status[value]}
+                    for value, label in Status.choices
+                    if value in HELD_AUTHORISATION and by_status.get(value)
+                ],
+                "record_counts": [
+                    {"value": value, "label": label, "count": by_status[value]}
+                    for value, label in Status.choices
+                    if value not in HELD_AUTHORISATION and by_status.get(value)
+                ],
+                "record_total": sum(
+                    count for value, count in by_status.items() if value not in HELD_AUTHORISATION
+                ),
+                "per_year": listed.authorisations_per_year(),
+                "categories": categories,
+                "latest_events": latest_events(
+                    AuthorisationEvent.objects.filter(product__in=products), limit=8
+                ),
+                "recently_updated": products.order_by("-updated_at", "name")[:5],
+            }
+        )
+        return context
+
+
+@dataclass
+class Chip:
+    """An active filter shown above the results, with the link that removes it."""
+
+    label: str
+    value: str
+    remove_url: str
+    invalid: bool = False
+
+
+class ProductListView(FilterView):
+    """The filterable list. Invalid parameters are reported and left out; the rest apply."""
+
+    filterset_class = ProductFilterSet
+    queryset = Product.objects.published().with_related()
+    template_name = "products/product_list.html"
+    paginate_by = settings.CATALOGUE_PAGE_SIZE
+
+    def get(self, request, *args, **kwargs):
+        # The filter form submits every control; empty ones (and defaults) are dropped so that
+        # URLs stay short and shareable.
+        query = self.short_query(request.GET)
+        if query != request.GET:
+            return HttpResponseRedirect(
+                f"{request.path}?{query.urlencode()}" if query else request.path
+            )
+        self.option_errors: dict[str, str] = {}
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        self.filterset.is_valid()
+        self.object_list = self.filterset.qs  # built from the valid parameters only
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        invalid = bool(self.filterset.errors or self.option_errors)
+        return self.render_to_response(context, status=400 if invalid else 200)
+
+    def short_query(self, query: QueryDict) -> QueryDict:
+        defaults = {"page": "1", "page_size": str(self.paginate_by)}
+        short = QueryDict(mutable=True)
+        for key in query:
+            values = [v for v in query.getlist(key) if v != "" and v != defaults.get(key)]
+            if values:
+                short.setlist(key, values)
+        return short
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["data"] = self.request.GET  # bound even without parameters: the default list
+        return kwargs
+
+    def get_paginate_by(self, queryset):
+        raw = self.request.GET.get("page_size")
+        if raw is None:
+            return self.paginate_by
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= settings.CATALOGUE_MAX_PAGE_SIZE:
+            self.option_errors["page_size"] = _(
+                "“%(value)s” is not a page size: give a number from 1 to %(max)s. "
+                "Showing %(default)s per page."
+            ) % {
+                "value": raw,
+                "max": settings.CATALOGUE_MAX_PAGE_SIZE,
+                "default": self.paginate_by,
+            }
+            return self.paginate_by
+        return size
+
+    def paginate_queryset(self, queryset, page_size):
+        """A page number that is not one, or is past the end, shows the nearest real page."""
+        paginator = Paginator(queryset, page_size)
+        raw = self.request.GET.get("page", "1")
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.option_errors["page"] = _("“%(value)s” is not a page number.") % {"value": raw}
+            number = 1
+        elif number > paginator.num_pages:
+            self.option_errors["page"] = ngettext(
+                "There is no page %(number)s: this list has %(pages)s page.",
+                "There is no page %(number)s: this list has %(pages)s pages.",
+                paginator.num_pages,
+            ) % {"number": number, "pages": paginator.num_pages}
+            number = paginator.num_pages
+        page = paginator.page(number)
+        page.object_list = list(page.object_list)  # evaluated once, prefetches included
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.filterset
+        facets = build_facets(filterset, public_products())
+        query = self.request.GET
+        filter_query = query.copy()
+        for key in LIST_OPTIONS:
+            filter_query.pop(key, None)
+        api_url = api_list_url()
+        page = context["page_obj"]
+        context.update(
+            {
+                "nav": "products",
+                "page_range": page.paginator.get_elided_page_range(
+                    page.number, on_each_side=2, on_ends=1
+                ),
+                "facets": facets,
+                "chips": self.chips(facets),
+                "errors": dict(filterset.form.errors),
+                "option_errors": self.option_errors,
+                "has_errors": bool(filterset.form.errors or self.option_errors),
+                "default_statuses": not filterset.form.cleaned_data.get("status"),
+                "q": query.get("q", ""),
+                "ordering": query.get("ordering", ""),
+                "ordering_choices": filterset.filters["ordering"].extra["choices"],
+                "authorised_from": query.get("authorised_from", ""),
+                "authorised_to": query.get("authorised_to", ""),
+                "page_size": context["paginator"].per_page,
+                "page_sizes": PAGE_SIZES,
+                "export_url": reverse("products:product_export")
+                + (f"?{filter_query.urlencode()}" if filter_query else ""),
+                "api_url": api_url
+                and api_url + (f"?{filter_query.urlencode()}" if filter_query else ""),
+            }
+        )
+        return context
+
+    def chips(self, facets) -> list[Chip]:
+        """Every parameter in use, labelled, with a link that removes just that value."""
+        labels = {
+            facet.param: {option.value: option.label for option in facet.options}
+            for facet in facets
+        }
+        names = {name: str(f.label) for name, f in self.filterset.filters.items()}
+        errors = self.filterset.form.errors
+        chips = []
+        for param in self.filterset.filters:
+            if param == "ordering":
+                continue
+            for value in self.request.GET.getlist(param):
+                remaining = self.request.GET.copy()
+                remaining.setlist(
+                    param, [other for other in remaining.getlist(param) if other != value]
+                )
+                remaining.pop("page", None)
+                url = self.request.path + (f"?{remaining.urlencode()}" if remaining else "")
+                label = labels.get(param, {}).get(value, value)
+                if param == "q":
+                    label = f"“{value}”"
+                chips.append(Chip(names[param], str(label), url, invalid=param in errors))
+        return chips
+
+
+class ProductDetailView(DetailView):
+    """One published product; others are 404 for the public."""
+
+    queryset = Product.objects.published().with_related()
+    template_name = "products/product_detail.html"
+    extra_context = {"nav": "products"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        product = self.object
+        context["flags"] = [
+            {"label": label, "value": getattr(product, name), "explanation": explanation}
+            for name, (label, explanation) in FLAG_EXPLANATIONS.items()
+        ]
+        context["timeline"] = product.timeline
+        context["areas"] = {
+            area.pk: area
+            for indication in product.indications.all()
+            for area in indication.therapeutic_areas.all()
+        }.values()
+        context["json_ld"] = self.json_ld(product)
+        context["change_log"] = public_change_log(product)  # curation: products/history.py
+        return context
+
+    def json_ld(self, product: Product) -> dict:
+        """schema.org ``Drug``: only facts the catalogue knows."""
+        data: dict = {
+            "@context": "https://schema.org",
+            "@type": "Drug",
+            "name": product.name,
+            "proprietaryName": product.name,
+            "url": self.request.build_absolute_uri(product.get_absolute_url()),
+        }
+        if product.aliases:
+            data["alternateName"] = product.aliases
+        if product.inn:
+            data["nonProprietaryName"] = product.inn
+        if product.description:
+            data["description"] = product.description
+        if product.category:
+            data["drugClass"] = {"@type": "DrugClass", "name": product.category.name}
+        mechanisms = [mechanism.name for mechanism in product.mechanisms.all()]
+        if mechanisms:
+            data["mechanismOfAction"] = "; ".join(mechanisms)
+        if product.route_of_administration:
+            data["administrationRoute"] = product.route_of_administration
+        if product.atc_code:
+            data["code"] = {
+                "@type": "MedicalCode",
+                "codeValue": product.atc_code,
+                "codingSystem": "ATC",
+            }
+        if product.ema_product_number:
+            data["identifier"] = {
+                "@type": "PropertyValue",
+                "propertyID": "EMA product number",
+                "value": product.ema_product_number,
+            }
+        data["legalStatus"] = {
+            "@type": "DrugLegalStatus",
+            "name": product.get_status_display(),
+            "applicableLocation": {"@type": "AdministrativeArea", "name": "European Union"},
+        }
+        if product.has_held_authorisation:
+            data["recognizingAuthority"] = {
+                "@type": "Organization",
+                "name": "European Medicines Agency",
+                "url": "https://www.ema.europa.eu/",
+            }
+        if product.epar_url:
+            data["sameAs"] = product.epar_url
+        return data
+
+
+class CategoryListView(ListView):
+    """The four legal categories, what they mean, and how many products each has."""
+
+    model = Category
+    template_name = "products/category_list.html"
+    context_object_name = "categories"
+    extra_context = {"nav": "categories"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        products = public_products()
+        listed = {
+            row["category__slug"]: row["count"]
+            for row in products.held_authorisation().count_by("category__slug")
+        }
+        everything = {
+            row["category__slug"]: row["count"] for row in products.count_by("category__slug")
+        }
+        for category in context["categories"]:
+            category.listed_count = listed.get(category.slug, 0)
+            category.record_count = everything.get(category.slug, 0) - category.listed_count
+        context["not_known_count"] = listed.get(None, 0)
+        context["not_known_record_count"] = everything.get(None, 0) - listed.get(None, 0)
+        context["not_known_value"] = CATEGORY_NOT_KNOWN
+        context["record_statuses"] = record_statuses()
+        return context
+
+
+def record_statuses() -> list[str]:
+    return [value for value in Status.values if value not in HELD_AUTHORISATION]
+
+
+class CategoryDetailView(DetailView):
+    model = Category
+    template_name = "products/category_detail.html"
+    context_object_name = "category"
+    extra_context = {"nav": "categories"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        products = public_products().filter(category=self.object)
+        context["products"] = products.held_authorisation().with_related().order_by("name")
+        context["record"] = (
+            products.exclude(status__in=HELD_AUTHORISATION)
+            .select_related("holder")
+            .order_by("name")
+        )
+        context["record_statuses"] = record_statuses()
+        return context
+
+
+class TherapeuticAreaListView(ListView):
+    """Therapeutic areas with the number of products for each."""
+
+    model = TherapeuticArea
+    template_name = "products/therapeutic_area_list.html"
+    context_object_name = "areas"
+    extra_context = {"nav": "areas"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        path = "indications__therapeutic_areas__slug"
+        products = public_products()
+        listed = {row[path]: row["count"] for row in products.held_authorisation().count_by(path)}
+        everything = {row[path]: row["count"] for row in products.count_by(path)}
+        areas = []
+        for area in context["areas"]:
+            if not everything.get(area.slug):
+                continue  # named only by unpublished products
+            area.listed_count = listed.get(area.slug, 0)
+            area.record_count = everything[area.slug] - area.listed_count
+            areas.append(area)
+        context["areas"] = sorted(areas, key=lambda area: area.name.casefold())
+        return context
+
+
+class TherapeuticAreaDetailView(DetailView):
+    model = TherapeuticArea
+    template_name = "products/therapeutic_area_detail.html"
+    context_object_name = "area"
+    extra_context = {"nav": "areas"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        area = self.object
+        products = list(
+            public_products().in_therapeutic_areas([area.slug]).with_related().order_by("name")
+        )
+        for product in products:
+            product.area_indications = [
+                indication
+                for indication in product.indications.all()
+                if any(other.pk == area.pk for other in indication.therapeutic_areas.all())
+            ]
+        context["products"] = [p for p in products if p.status in HELD_AUTHORISATION]
+        context["record"] = [p for p in products if p.status not in HELD_AUTHORISATION]
+        context["record_statuses"] = record_statuses()
+        return context
+
+
+def product_export(request):
+    """The list as CSV, with the list's parameters; a bad parameter is a 400 with the reason."""
+    filterset = ProductFilterSet(
+        request.GET, queryset=Product.objects.published().with_related(), request=request
+    )
+    if not filterset.is_valid():
+        lines = [
+            f"{param}: {message}"
+            for param, messages in filterset.errors.items()
+            for message in messages
+        ]
+        return HttpResponse(
+            "The CSV was not made: " + "; ".join(lines) + "\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    text = write_products_csv(
+        filterset.qs, url_of=lambda product: request.build_absolute_uri(product.get_absolute_url())
+    )
+    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="atmp-catalogue.csv"'
+    return response

@@ -1,0 +1,171 @@
+"""Facets of the product list: each filter's options with their counts under the other filters.
+
+A group's counts ignore the group's own selection, so the options of one group add up as OR
+(as the filter does): ticking "Gene therapy" leaves the other categories' counts as they were.
+Each group costs one aggregate query (``ProductQuerySet.count_by``), whatever the catalogue's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from products.choices import HELD_AUTHORISATION, CellSource, Status
+from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
+from products.querysets import ProductQuerySet
+
+NOT_KNOWN = _("Not known")
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    group: str = ""
+
+
+@dataclass
+class Facet:
+    """One filter group of the panel: ``widget`` is ``checkbox``, ``radio`` or ``select``."""
+
+    param: str
+    label: str
+    widget: str
+    options: list[Option] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    help_text: str = ""
+
+    @property
+    def selected_count(self) -> int:
+        return sum(option.selected for option in self.options)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the panel shows the group unfolded: short groups and groups in use."""
+        return bool(self.selected_count or self.errors or len(self.options) <= 6)
+
+
+BOOLEAN_FACETS = {
+    "orphan": ("is_orphan", _("Orphan medicine")),
+    "conditional": ("is_conditional", _("Conditional marketing authorisation")),
+    "exceptional_circumstances": (
+        "is_exceptional_circumstances",
+        _("Exceptional circumstances"),
+    ),
+    "prime": ("is_prime", _("PRIME (priority medicine)")),
+}
+
+
+def _selected(filterset: ProductFilterSet, param: str) -> set[str]:
+    return set(filterset.data.getlist(param))
+
+
+def _counts(rows: list[dict], key: str) -> dict:
+    return {row[key]: row["count"] for row in rows}
+
+
+def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list[Facet]:
+    """The filter panel's groups for ``filterset`` over ``products`` (the public products)."""
+    errors = filterset.form.errors
+
+    def base(param: str) -> ProductQuerySet:
+        return filterset.filter_queryset(products, exclude={param, "ordering"})
+
+    def facet(param: str, label, widget: str, **kwargs) -> Facet:
+        return Facet(param, label, widget, errors=list(errors.get(param, [])), **kwargs)
+
+    facets = []
+
+    # Category: the four legal classes in their order, and "not known".
+    selected = _selected(filterset, "category")
+    rows = base("category").count_by("category__slug", "category__name", "category__position")
+    rows.sort(key=lambda row: (row["category__position"] is None, row["category__position"] or 0))
+    category = facet("category", _("Category"), "checkbox")
+    for row in rows:
+        value = row["category__slug"] or CATEGORY_NOT_KNOWN
+        name = row["category__name"] or NOT_KNOWN
+        category.options.append(Option(value, name, row["count"], value in selected))
+    _add_missing_selected(category, selected, filterset.form.cleaned_data.get("category"))
+    facets.append(category)
+
+    # Status: all eleven, those that held an authorisation first.
+    selected = _selected(filterset, "status")
+    counts = _counts(base("status").count_by("status"), "status")
+    status = facet(
+        "status",
+        _("Status"),
+        "checkbox",
+        help_text=_(
+            "With no status ticked, the list shows every product that holds or has held an EU "
+            "marketing authorisation."
+        ),
+    )
+    for value, label in Status.choices:
+        if counts.get(value) or value in selected:
+            group = (
+                _("Held an EU authorisation")
+                if value in HELD_AUTHORISATION
+                else _("Regulatory record")
+            )
+            status.options.append(
+                Option(value, label, counts.get(value, 0), value in selected, str(group))
+            )
+    facets.append(status)
+
+    # Vocabularies selected by slug, listed by name.
+    for param, path, label, widget in (
+        ("therapeutic_area", "indications__therapeutic_areas", _("Therapeutic area"), "checkbox"),
+        ("mechanism", "mechanisms", _("Mechanism of action"), "checkbox"),
+        ("holder", "holder", _("Marketing authorisation holder"), "select"),
+    ):
+        selected = _selected(filterset, param)
+        rows = base(param).count_by(f"{path}__slug", f"{path}__name")
+        rows = [row for row in rows if row[f"{path}__slug"]]
+        rows.sort(key=lambda row, path=path: row[f"{path}__name"].casefold())
+        group = facet(param, label, widget)
+        for row in rows:
+            value = row[f"{path}__slug"]
+            group.options.append(
+                Option(value, row[f"{path}__name"], row["count"], value in selected)
+            )
+        _add_missing_selected(group, selected, filterset.form.cleaned_data.get(param))
+        group.options.sort(key=lambda option: not option.selected)  # ticked ones on top
+        facets.append(group)
+
+    # Cell source.
+    selected = _selected(filterset, "cell_source")
+    counts = _counts(base("cell_source").count_by("cell_source"), "cell_source")
+    cell_source = facet("cell_source", _("Cell source"), "radio")
+    for value, label in CellSource.choices:
+        if counts.get(value) or value in selected:
+            cell_source.options.append(
+                Option(value, label, counts.get(value, 0), value in selected)
+            )
+    facets.append(cell_source)
+
+    # Regulatory flags: yes or no; unknown values are counted by neither.
+    for param, (model_field, label) in BOOLEAN_FACETS.items():
+        selected = _selected(filterset, param)
+        counts = _counts(base(param).count_by(model_field), model_field)
+        flag = facet(param, label, "radio")
+        for value, option_label, key in (("true", _("Yes"), True), ("false", _("No"), False)):
+            flag.options.append(Option(value, option_label, counts.get(key, 0), value in selected))
+        facets.append(flag)
+    return facets
+
+
+def _add_missing_selected(facet: Facet, selected: set[str], cleaned) -> None:
+    """Keep a ticked option in the panel even when no product has it under the other filters."""
+    if cleaned is None:
+        return
+    present = {option.value for option in facet.options}
+    for item in [cleaned] if hasattr(cleaned, "slug") else list(cleaned):
+        if item == CATEGORY_NOT_KNOWN:
+            value, label = CATEGORY_NOT_KNOWN, str(NOT_KNOWN)
+        else:
+            value, label = item.slug, item.name
+        if value in selected and value not in present:
+            facet.options.append(Option(value, label, 0, True))

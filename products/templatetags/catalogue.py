@@ -1,0 +1,182 @@
+"""Template helpers of the public pages: unknown values, partial dates, JSON-LD, the chart."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from collections import defaultdict
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.dateformat import format as format_date
+from django.utils.dates import MONTHS
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from products.choices import HELD_AUTHORISATION, Status
+
+register = template.Library()
+
+#: json_script's escapes: the JSON cannot close its <script> element or open a comment.
+JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+#: CSS class of each status (colour and icon come with a visible label, never alone).
+STATUS_TONES = {
+    Status.AUTHORISED: "ok",
+    Status.SUSPENDED: "warn",
+    Status.OPINION: "info",
+    Status.UNDER_RE_EXAMINATION: "info",
+}
+
+
+@register.filter
+def or_not_known(value):
+    """The value, or a marked "not known" when the fact is unknown (None or empty)."""
+    if value is None or value == "" or value == []:
+        return format_html('<span class="not-known">{}</span>', _("not known"))
+    return value
+
+
+@register.filter
+def short_category(category) -> str:
+    """ "Gene therapy" for "Gene therapy medicinal product": table cells stay narrow."""
+    name = category.name
+    for suffix in (" medicinal product", " product"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    if status in STATUS_TONES:
+        return STATUS_TONES[status]
+    return "ended" if status in HELD_AUTHORISATION else "record"
+
+
+@register.simple_tag
+def partial_date(date: datetime.date | None, partial: str = "", style: str = "long"):
+    """An exact date, or a partial one as given (2026, April 2026), or "not known"."""
+    if date:
+        text = format_date(date, "j F Y") if style == "long" else date.isoformat()
+        return format_html('<time datetime="{}">{}</time>', date.isoformat(), text)
+    if partial:
+        year, _sep, month = partial.partition("-")
+        text = f"{MONTHS[int(month)]} {year}" if month else year
+        return format_html('<time datetime="{}">{}</time>', partial, text)
+    return or_not_known(None)
+
+
+@register.filter
+def json_ld(value) -> str:
+    """``value`` as JSON safe to place inside <script type="application/ld+json">."""
+    return mark_safe(json.dumps(value, cls=DjangoJSONEncoder, indent=1).translate(JSON_ESCAPES))
+
+
+@register.inclusion_tag("products/_chart.html")
+def authorisation_chart(rows: list[dict], categories: list, *, chart_id: str = "chart"):
+    """A stacked bar chart (SVG) of first authorisations per year by category, and its table.
+
+    ``rows`` come from ``ProductQuerySet.authorisations_per_year()``; products whose year is not
+    known are left out of the bars and counted in ``unknown_year``.
+    """
+    series = [(category.slug, category.name) for category in categories]
+    series.append(("not-known", _("Category not known")))
+    known = [row for row in rows if row["year"] is not None]
+    unknown_year = sum(row["count"] for row in rows if row["year"] is None)
+    if not known:
+        return {"empty": True, "unknown_year": unknown_year, "chart_id": chart_id}
+
+    by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in known:
+        by_year[row["year"]][row["category_slug"] or "not-known"] += row["count"]
+    used = [(slug, name) for slug, name in series if any(slug in c for c in by_year.values())]
+    years = list(range(min(by_year), max(by_year) + 1))
+    totals = {year: sum(by_year[year].values()) for year in years}
+    peak = max(totals.values())
+    step = 1 if peak <= 6 else 2 if peak <= 12 else 5
+    top = math.ceil(peak / step) * step
+
+    width, height = 720, 280
+    left, right, top_margin, bottom = 36, 8, 24, 30
+    plot_width, plot_height = width - left - right, height - top_margin - bottom
+    slot = plot_width / len(years)
+    bar = min(slot * 0.72, 40)
+    label_every = 1 if len(years) <= 20 else 2
+
+    def y_of(value: float) -> float:
+        return top_margin + plot_height - plot_height * value / top
+
+    bars = []
+    for index, year in enumerate(years):
+        x = left + index * slot + (slot - bar) / 2
+        stacked = 0
+        segments = []
+        for slug, name in used:
+            count = by_year[year].get(slug, 0)
+            if not count:
+                continue
+            y_top = y_of(stacked + count)
+            segments.append(
+                {
+                    "slug": slug,
+                    "y": round(y_top, 2),
+                    "height": round(y_of(stacked) - y_top, 2),
+                    "title": f"{year}: {count} × {name}",
+                }
+            )
+            stacked += count
+        bars.append(
+            {
+                "year": year,
+                "x": round(x, 2),
+                "width": round(bar, 2),
+                "label_x": round(x + bar / 2, 2),
+                "show_label": index % label_every == 0 or index == len(years) - 1,
+                "segments": segments,
+                "total": totals[year],
+                "total_y": round(y_of(totals[year]) - 4, 2),
+            }
+        )
+    ticks = [{"value": value, "y": round(y_of(value), 2)} for value in range(0, top + 1, step)]
+    busiest = max(years, key=lambda year: (totals[year], year))
+    table = [
+        {
+            "year": year,
+            "counts": [by_year[year].get(slug, 0) for slug, _n in used],
+            "total": totals[year],
+        }
+        for year in years
+        if totals[year]
+    ]
+    return {
+        "chart_id": chart_id,
+        "width": width,
+        "height": height,
+        "left": left,
+        "right_x": width - right,
+        "baseline_y": round(y_of(0), 2),
+        "label_y": height - 10,
+        "bars": bars,
+        "ticks": ticks,
+        "series": used,
+        "table": table,
+        "first_year": years[0],
+        "last_year": years[-1],
+        "total": sum(totals.values()),
+        "busiest_year": busiest,
+        "busiest_count": totals[busiest],
+        "unknown_year": unknown_year,
+    }
+
+
+@register.filter
+def therapeutic_areas(product) -> list[str]:
+    """The distinct therapeutic area names of a product's indications (prefetched), in order."""
+    names: list[str] = []
+    for indication in product.indications.all():
+        for area in indication.therapeutic_areas.all():
+            if area.name not in names:
+                names.append(area.name)
+    return names

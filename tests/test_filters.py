@@ -1,0 +1,161 @@
+"""ProductFilterSet: one test per parameter of SPEC.md, and invalid values."""
+
+import pytest
+from django.http import QueryDict
+
+from products.choices import HELD_AUTHORISATION
+from products.filters import ProductFilterSet
+from products.models import Product
+
+
+def run(query: str) -> ProductFilterSet:
+    return ProductFilterSet(QueryDict(query), queryset=Product.objects.published())
+
+
+def slugs(query: str) -> list[str]:
+    filterset = run(query)
+    assert filterset.is_valid(), filterset.errors
+    return [product.slug for product in filterset.qs]
+
+
+def test_no_parameter_lists_products_that_held_an_authorisation_by_name(catalogue):
+    listed = slugs("")
+    assert len(listed) == 32
+    assert listed == sorted(listed)
+    assert "elevidys" not in listed  # refused
+    statuses = set(Product.objects.filter(slug__in=listed).values_list("status", flat=True))
+    assert statuses == set(HELD_AUTHORISATION) & statuses and "authorised" in statuses
+
+
+def test_an_unbound_filterset_still_applies_the_default_list(catalogue):
+    filterset = ProductFilterSet(None, queryset=Product.objects.published())
+    assert filterset.qs.count() == 32
+
+
+def test_q_searches_and_orders_by_relevance(catalogue):
+    assert slugs("q=kymria") == ["kymriah"]
+    assert slugs("q=onasemnogene")[:2] == ["zolgensma", "itvisma"]
+
+
+def test_q_too_long_is_an_error(catalogue):
+    filterset = run("q=" + "a" * 201)
+    assert not filterset.is_valid() and "q" in filterset.errors
+
+
+def test_category_repeats_for_or(catalogue):
+    assert set(slugs("category=tissue-engineered")) == {"chondrocelect", "holoclar", "spherox"}
+    combined = slugs("category=tissue-engineered&category=combined")
+    assert set(combined) == {"chondrocelect", "holoclar", "spherox", "maci"}
+
+
+def test_category_not_known_selects_products_without_a_category(catalogue):
+    assert slugs("category=not-known") == ["zemcelpro"]
+    assert set(slugs("category=not-known&category=combined")) == {"zemcelpro", "maci"}
+
+
+def test_status_selects_exactly_the_statuses_named(catalogue):
+    assert set(slugs("category=gene-therapy&status=withdrawn")) == {"beqvez", "skysona", "zynteglo"}
+    assert set(slugs("status=refused")) == {"elevidys", "heparesc"}
+    assert "elevidys" in slugs("status=refused&status=authorised")
+
+
+def test_therapeutic_area_repeats_for_or(catalogue):
+    assert set(slugs("therapeutic_area=lymphoma-mantle-cell")) == {"tecartus"}
+    both = slugs("therapeutic_area=lymphoma-mantle-cell&therapeutic_area=lymphoma-follicular")
+    assert set(both) == {"tecartus", "kymriah", "yescarta", "breyanzi"}
+
+
+def test_mechanism_repeats_for_or(catalogue):
+    assert set(slugs("mechanism=bcma-car-t")) == {"abecma", "carvykti"}
+    assert len(slugs("mechanism=bcma-car-t&mechanism=cd19-car-t")) == 7
+
+
+def test_holder(catalogue):
+    assert set(slugs("holder=kite-pharma-eu-bv")) == {"tecartus", "yescarta"}
+
+
+def test_cell_source(catalogue):
+    assert set(slugs("cell_source=allogeneic")) == {"alofisel", "ebvallo", "zalmoxis", "zemcelpro"}
+
+
+@pytest.mark.parametrize(
+    ("param", "field"),
+    [
+        ("orphan", "is_orphan"),
+        ("conditional", "is_conditional"),
+        ("exceptional_circumstances", "is_exceptional_circumstances"),
+        ("prime", "is_prime"),
+    ],
+)
+def test_flags_take_true_or_false(catalogue, param, field):
+    listed = Product.objects.published().held_authorisation()
+    yes, no = slugs(f"{param}=true"), slugs(f"{param}=false")
+    assert yes and no
+    assert set(yes) == set(listed.filter(**{field: True}).values_list("slug", flat=True))
+    assert set(no) == set(listed.filter(**{field: False}).values_list("slug", flat=True))
+
+
+def test_authorised_from_and_to_are_inclusive(catalogue):
+    assert "kymriah" in slugs("authorised_from=2018-08-23&authorised_to=2018-08-23")
+    assert set(slugs("authorised_from=2018-08-23&authorised_to=2018-08-23")) == {
+        "kymriah",
+        "yescarta",
+    }
+    assert set(slugs("authorised_to=2010-01-01")) == {"chondrocelect"}
+
+
+def test_ordering_values(catalogue):
+    assert slugs("ordering=-name")[0] == "zynteglo"
+    assert slugs("ordering=name")[0] == "abecma"
+    assert slugs("ordering=authorisation_date")[0] == "chondrocelect"
+    assert slugs("ordering=-authorisation_date")[0] == "itvisma"
+    assert slugs("q=car-t&ordering=name")[0] == "abecma"
+    assert slugs("ordering=-authorisation_date,name")[0] == "itvisma"
+    assert slugs("ordering=,")[:2] == ["abecma", "adstiladrin"]  # empty: the default
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "category=cell-therapy",
+        "status=approved",
+        "therapeutic_area=nowhere",
+        "mechanism=magic",
+        "holder=nobody",
+        "cell_source=xenogeneic",
+        "orphan=maybe",
+        "conditional=1",
+        "exceptional_circumstances=yes",
+        "prime=TRUE",
+        "authorised_from=2020-13-01",
+        "authorised_to=23/08/2018",
+        "ordering=price",
+        "q=nul%00byte",
+    ],
+)
+def test_an_invalid_value_is_an_error_named_by_its_parameter(catalogue, query):
+    filterset = run(query)
+    assert not filterset.is_valid()
+    assert list(filterset.errors) == [query.split("=")[0]]
+
+
+def test_a_range_that_ends_before_it_starts_is_an_error(catalogue):
+    filterset = run("authorised_from=2024-01-01&authorised_to=2020-01-01")
+    assert not filterset.is_valid()
+    assert "authorised_to" in filterset.errors
+
+
+def test_valid_parameters_still_apply_beside_an_invalid_one(catalogue):
+    filterset = run("category=combined&orphan=maybe")
+    assert not filterset.is_valid()
+    assert [p.slug for p in filterset.qs] == ["maci"]
+
+
+def test_filter_queryset_can_leave_out_parameters_for_facets(catalogue):
+    filterset = run("category=combined&status=expired")
+    filterset.is_valid()
+    products = Product.objects.published()
+    without_category = filterset.filter_queryset(products, exclude={"category"})
+    assert set(p.slug for p in without_category) == {"glybera", "maci"}
+    without_status = filterset.filter_queryset(products, exclude={"status"})
+    assert set(p.slug for p in without_status) == {"maci", "hyalograft-c-autograft"}

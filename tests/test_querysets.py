@@ -1,0 +1,180 @@
+"""ProductQuerySet: search (full text + trigrams, accents, aliases), ordering, counting."""
+
+import datetime
+
+import pytest
+
+from products.models import Company, Indication, Product, TherapeuticArea
+from products.querysets import search_terms
+from tests.factories import CompanyFactory, MechanismOfActionFactory, ProductFactory
+
+CD19_CAR_T = {"kymriah", "yescarta", "tecartus", "breyanzi", "aucatzyl"}
+HAEMOPHILIA_GENE_THERAPIES = {"roctavian", "hemgenix", "beqvez"}
+
+
+def found(text: str) -> list[str]:
+    return [p.slug for p in Product.objects.search(text).order_by_relevance()]
+
+
+def test_search_forgives_a_misspelt_brand_name(catalogue):
+    assert found("kymria") == ["kymriah"]
+    assert found("yescarat") == ["yescarta"]
+
+
+def test_search_finds_both_products_of_an_inn(catalogue):
+    assert set(found("onasemnogene")) == {"zolgensma", "itvisma"}
+
+
+def test_search_finds_a_partial_word(catalogue):
+    assert set(found("onasem")) == {"zolgensma", "itvisma"}
+    assert found("kymr") == ["kymriah"]
+
+
+def test_search_needs_every_word_car_t_cd19(catalogue):
+    assert set(found("car-t cd19")) == CD19_CAR_T
+    assert set(found("car-t bcma")) == {"abecma", "carvykti"}
+
+
+@pytest.mark.parametrize("spelling", ["haemophilia", "hemophilia", "Haemophilia", "HEMOPHILIA"])
+def test_search_finds_haemophilia_gene_therapies_in_either_spelling(catalogue, spelling):
+    assert HAEMOPHILIA_GENE_THERAPIES <= set(found(spelling))
+
+
+def test_search_finds_a_former_name(catalogue):
+    assert found("durveqtix") == ["beqvez"]
+    assert found("durveq") == ["beqvez"]
+
+
+def test_search_ignores_accents_in_the_query(catalogue):
+    assert found("Zolgénsma")[0] == "zolgensma"
+    assert found("kymriäh") == ["kymriah"]
+
+
+def test_search_ignores_accents_in_the_data(catalogue):
+    ProductFactory(name="Crème Thérapie", slug="creme-therapie")
+    assert found("creme therapie") == ["creme-therapie"]
+    assert found("crème") == ["creme-therapie"]
+
+
+def test_search_covers_holder_condition_area_mechanism_and_target(catalogue):
+    assert {"kymriah", "zolgensma", "luxturna"} <= set(found("novartis"))
+    assert {"kymriah", "yescarta", "breyanzi"} <= set(found("follicular"))
+    assert set(found("mantle-cell")) == {"tecartus"}
+    assert set(found("CD19-directed")) == CD19_CAR_T
+    assert found("RPE65") == ["luxturna"]
+
+
+def test_search_by_product_number_is_exact(catalogue):
+    assert found("EMEA/H/C/004090") == ["kymriah"]
+
+
+def test_codes_are_not_matched_fuzzily(catalogue):
+    ProductFactory(name="Twentimab", slug="twentimab", target="CD20 CAR")
+    assert "twentimab" not in found("cd19")
+    assert "twentimab" in found("cd20")
+
+
+def test_an_exact_name_ranks_first(catalogue):
+    assert found("zolgensma")[0] == "zolgensma"
+    assert found("kymriah lymphoma")[0] == "kymriah"
+
+
+def test_stop_words_do_not_narrow_a_search(catalogue):
+    assert set(found("car-t for the lymphoma")) == set(found("car-t lymphoma"))
+    assert {"kymriah", "yescarta", "breyanzi", "tecartus"} <= set(found("car-t lymphoma"))
+
+
+def test_a_query_of_only_symbols_is_no_search_and_no_error(catalogue):
+    everything = Product.objects.count()
+    assert Product.objects.search("'\\:&|!()<>*").count() == everything
+    assert Product.objects.search("   ").count() == everything
+
+
+def test_search_terms_keep_joined_words_and_drop_operators():
+    assert search_terms("CAR-T & CD19!") == ["car-t", "cd19"]
+    assert search_terms("EMEA/H/C/004090") == ["emea/h/c/004090"]
+    assert search_terms("the") == ["the"]
+
+
+def test_the_search_document_follows_edits_of_related_rows(catalogue):
+    kymriah = Product.objects.get(slug="kymriah")
+    Company.objects.filter(pk=kymriah.holder_id).update(name="Renamed Pharmaceuticals")
+    assert "kymriah" in found("renamed pharmaceuticals")
+
+    Indication.objects.create(product=kymriah, condition="Zebrafish syndrome")
+    assert found("zebrafish") == ["kymriah"]
+
+    area = TherapeuticArea.objects.create(name="Quokka Disease", slug="quokka-disease")
+    kymriah.indications.first().therapeutic_areas.add(area)
+    assert found("quokka") == ["kymriah"]
+    area.name = "Wombat Disease"
+    area.save()
+    assert found("wombat") == ["kymriah"] and found("quokka") == []
+
+    mechanism = MechanismOfActionFactory(name="Platypus editing")
+    kymriah.mechanisms.add(mechanism)
+    assert found("platypus") == ["kymriah"]
+    kymriah.mechanisms.remove(mechanism)
+    assert found("platypus") == []
+
+
+def test_a_new_product_is_searchable_at_once(catalogue):
+    ProductFactory(name="Quenvexa", slug="quenvexa", holder=CompanyFactory(name="Ozymandias AG"))
+    assert found("quenvexa") == ["quenvexa"]
+    assert found("ozymandias") == ["quenvexa"]
+
+
+def test_without_a_search_relevance_is_by_name(catalogue):
+    slugs = list(Product.objects.order_by_relevance().values_list("slug", flat=True)[:3])
+    assert slugs == ["abecma", "adstiladrin", "alofisel"]
+
+
+def test_ordering_by_date_puts_unknown_dates_last_both_ways(catalogue):
+    listed = Product.objects.published().held_authorisation()
+    newest = [p.slug for p in listed.ordered(["-authorisation_date"])]
+    oldest = [p.slug for p in listed.ordered(["authorisation_date"])]
+    assert newest[0] == "itvisma"  # authorised in 2026, month not known
+    assert oldest[0] == "chondrocelect"
+    assert newest[-1] == oldest[-1] == "adstiladrin"  # authorisation date not known
+
+
+def test_partial_dates_count_in_a_range_only_when_all_of_them_is_in_it(catalogue):
+    products = Product.objects.all()
+    assert "itvisma" in {p.slug for p in products.authorised_from(datetime.date(2025, 1, 1))}
+    assert "itvisma" in {p.slug for p in products.authorised_to(datetime.date(2026, 12, 31))}
+    assert "itvisma" not in {p.slug for p in products.authorised_to(datetime.date(2026, 6, 30))}
+    assert "itvisma" not in {p.slug for p in products.authorised_from(datetime.date(2026, 2, 1))}
+
+
+def test_therapeutic_area_and_mechanism_filters_give_each_product_once(catalogue):
+    lymphoma = ["lymphoma-large-b-cell-diffuse", "lymphoma-follicular"]
+    slugs = [p.slug for p in Product.objects.in_therapeutic_areas(lymphoma)]
+    assert sorted(slugs) == ["breyanzi", "kymriah", "yescarta"]
+    slugs = [p.slug for p in Product.objects.with_mechanisms(["cd19-car-t", "bcma-car-t"])]
+    assert sorted(slugs) == sorted(CD19_CAR_T | {"abecma", "carvykti"})
+
+
+def test_count_by_counts_each_product_once_per_value(catalogue):
+    listed = Product.objects.published().held_authorisation()
+    by_category = {row["category__slug"]: row["count"] for row in listed.count_by("category__slug")}
+    assert by_category[None] == 1  # Zemcelpro: category not known
+    assert sum(by_category.values()) == listed.count()
+    path = "indications__therapeutic_areas__slug"
+    by_area = {row[path]: row["count"] for row in listed.count_by(path)}
+    assert by_area["lymphoma-large-b-cell-diffuse"] == 3  # Breyanzi and Yescarta list it twice
+
+
+def test_authorisations_per_year_by_category(catalogue):
+    rows = Product.objects.published().held_authorisation().authorisations_per_year()
+    table = {(row["year"], row["category_slug"]): row["count"] for row in rows}
+    assert table[(2018, "gene-therapy")] == 3  # Kymriah, Yescarta, Luxturna
+    assert table[(2026, "gene-therapy")] == 1  # Itvisma, known to the year
+    assert table[(2025, None)] == 1  # Zemcelpro, category not known
+    assert table[(None, "gene-therapy")] == 1  # Adstiladrin, date not known
+
+
+def test_search_stays_one_query_with_many_products(catalogue, django_assert_num_queries):
+    for number in range(5):
+        ProductFactory(name=f"Quixotrel {number}", slug=f"quixotrel-{number}")
+    with django_assert_num_queries(1):
+        assert len(found("quixotrel")) == 5

@@ -1,0 +1,432 @@
+"""Public pages: every page, every filter, bad parameters (never a 500), 404s, query counts."""
+
+import json
+import re
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from products.models import Category, Product
+from tests.factories import ProductFactory
+
+LIST = reverse("products:product_list")
+
+
+def listed(response) -> list[str]:
+    return [product.slug for product in response.context["page_obj"]]
+
+
+def facet(response, param: str):
+    return next(f for f in response.context["facets"] if f.param == param)
+
+
+def options(response, param: str) -> dict[str, int]:
+    return {option.value: option.count for option in facet(response, param).options}
+
+
+# Pages
+
+
+def test_home_shows_counts_chart_latest_changes_and_search(client, catalogue):
+    response = client.get(reverse("products:home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert response.context["total"] == 32
+    counts = {row["category"].slug: row["count"] for row in response.context["category_counts"]}
+    assert counts == {
+        "gene-therapy": 23,
+        "somatic-cell-therapy": 4,
+        "tissue-engineered": 3,
+        "combined": 1,
+    }
+    assert response.context["category_not_known"] == 1
+    statuses = {row["value"]: row["count"] for row in response.context["status_counts"]}
+    assert statuses["authorised"] == 23 and statuses["withdrawn"] == 7
+    assert '<svg viewBox="0 0 720 280" role="img"' in html
+    assert '<title id="per-year-title">First EU authorisations per year, 2009–2026' in html
+    assert '<table class="data-table">' in html and '<th scope="row">2018</th>' in html
+    assert 'action="/products/"' in html and 'name="q"' in html
+    assert response.context["latest_events"] and "Recently updated entries" in html
+
+
+def test_list_shows_products_count_facets_and_links(client, catalogue):
+    response = client.get(LIST)
+    assert response.status_code == 200
+    assert response.context["paginator"].count == 32
+    assert listed(response)[:3] == ["abecma", "adstiladrin", "alofisel"]
+    assert len(listed(response)) == 20
+    html = response.content.decode()
+    assert "32 products" in html
+    assert 'href="/products/export.csv"' in html
+    assert options(response, "category") == {
+        "gene-therapy": 23,
+        "somatic-cell-therapy": 4,
+        "tissue-engineered": 3,
+        "combined": 1,
+        "not-known": 1,
+    }
+    assert options(response, "status")["refused"] == 2  # offered, though not in the default list
+
+
+def test_facet_counts_of_a_group_ignore_its_own_selection(client, catalogue):
+    response = client.get(LIST + "?category=gene-therapy&status=withdrawn")
+    assert set(listed(response)) == {"beqvez", "skysona", "zynteglo"}
+    assert options(response, "category")["somatic-cell-therapy"] == 3  # withdrawn sCTMPs
+    assert options(response, "status")["authorised"] == 19  # authorised GTMPs
+    assert options(response, "orphan") == {"true": 2, "false": 1}
+    category = facet(response, "category")
+    assert [o.value for o in category.options if o.selected] == ["gene-therapy"]
+
+
+def test_every_state_is_a_url_with_chips_that_remove_one_value(client, catalogue):
+    response = client.get(LIST + "?category=combined&category=tissue-engineered&q=cartilage")
+    chips = {(chip.label, chip.value): chip.remove_url for chip in response.context["chips"]}
+    assert chips[("Category", "Combined advanced therapy medicinal product")] == (
+        "/products/?category=tissue-engineered&q=cartilage"
+    )
+    assert chips[("Search", "“cartilage”")] == (
+        "/products/?category=combined&category=tissue-engineered"
+    )
+    assert set(listed(response)) == {"maci", "spherox", "chondrocelect"}
+
+
+def test_the_filter_form_submission_is_redirected_to_a_short_url(client, catalogue):
+    response = client.get(LIST + "?q=&category=gene-therapy&orphan=&authorised_from=")
+    assert response.status_code == 302
+    assert response["Location"] == "/products/?category=gene-therapy"
+    assert client.get(LIST + "?q=&orphan=")["Location"] == "/products/"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("q=kymria", {"kymriah"}),
+        ("category=not-known", {"zemcelpro"}),
+        ("status=refused", {"elevidys", "heparesc"}),
+        ("therapeutic_area=lymphoma-mantle-cell", {"tecartus"}),
+        ("mechanism=bcma-car-t", {"abecma", "carvykti"}),
+        ("holder=kite-pharma-eu-bv", {"tecartus", "yescarta"}),
+        ("cell_source=allogeneic", {"alofisel", "ebvallo", "zalmoxis", "zemcelpro"}),
+        ("orphan=false&category=tissue-engineered", {"spherox", "chondrocelect"}),
+        ("conditional=true&category=somatic-cell-therapy", {"zalmoxis"}),
+        ("exceptional_circumstances=true", {"glybera", "upstaza", "ebvallo"}),
+        ("prime=true&category=gene-therapy&status=withdrawn", {"beqvez", "skysona", "zynteglo"}),
+        ("authorised_from=2025-01-01", {"aucatzyl", "vyjuvek", "zemcelpro", "itvisma"}),
+        ("authorised_to=2013-01-01", {"chondrocelect", "glybera"}),
+    ],
+)
+def test_every_filter_parameter_on_the_page(client, catalogue, query, expected):
+    response = client.get(LIST + "?" + query + "&page_size=100")
+    assert response.status_code == 200
+    assert set(listed(response)) == expected
+
+
+def test_ordering_and_relevance_on_the_page(client, catalogue):
+    assert listed(client.get(LIST + "?ordering=-authorisation_date"))[0] == "itvisma"
+    assert listed(client.get(LIST + "?ordering=-name"))[0] == "zynteglo"
+    assert listed(client.get(LIST + "?q=onasemnogene")) == ["zolgensma", "itvisma"]
+
+
+def test_pagination_and_page_size(client, catalogue):
+    second = client.get(LIST + "?page=2")
+    assert second.status_code == 200 and len(listed(second)) == 12
+    assert listed(second)[0] not in listed(client.get(LIST))
+    html = second.content.decode()
+    assert 'href="?" rel="prev"' in html and '<a aria-current="page" href="?page=2">2</a>' in html
+    assert client.get(LIST + "?page=1&page_size=20")["Location"] == "/products/"
+    assert len(listed(client.get(LIST + "?page_size=50"))) == 32
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "page"),
+    [
+        ("page=99", "page", 2),
+        ("page=abc", "page", 1),
+        ("page=0", "page", 1),
+        ("page=-3", "page", 1),
+        ("page_size=500", "page_size", 1),
+        ("page_size=abc", "page_size", 1),
+    ],
+)
+def test_a_bad_page_shows_a_message_and_a_real_page(client, catalogue, query, param, page):
+    response = client.get(LIST + "?" + query)
+    assert response.status_code == 400
+    assert param in response.context["option_errors"]
+    assert response.context["page_obj"].number == page
+    assert listed(response)
+    assert response.context["option_errors"][param] in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("category=cell-therapy", "category"),
+        ("status=approved", "status"),
+        ("therapeutic_area=nowhere", "therapeutic_area"),
+        ("mechanism=magic", "mechanism"),
+        ("holder=nobody", "holder"),
+        ("cell_source=xenogeneic", "cell_source"),
+        ("orphan=maybe", "orphan"),
+        ("conditional=yes", "conditional"),
+        ("exceptional_circumstances=1", "exceptional_circumstances"),
+        ("prime=no", "prime"),
+        ("authorised_from=2020-99-01", "authorised_from"),
+        ("authorised_to=yesterday", "authorised_to"),
+        ("ordering=price", "ordering"),
+        ("q=" + "x" * 300, "q"),
+        ("q=a%00b", "q"),
+    ],
+)
+def test_an_invalid_filter_shows_its_error_and_the_rest_of_the_list(
+    client, catalogue, query, param
+):
+    response = client.get(LIST + "?" + query)
+    assert response.status_code == 400
+    assert list(response.context["errors"]) == [param]
+    html = response.content.decode()
+    assert "Part of this address could not be used" in html
+    assert f"<code>{param}</code>" in html
+    assert response.context["paginator"].count == 32  # the invalid parameter is left out
+    assert 'class="field-error"' in html
+
+
+def test_an_invalid_filter_beside_valid_ones(client, catalogue):
+    response = client.get(LIST + "?category=combined&orphan=maybe&category=nope")
+    assert response.status_code == 400
+    assert set(response.context["errors"]) == {"category", "orphan"}
+    chips = response.context["chips"]
+    assert any(chip.invalid and chip.value == "maybe" for chip in chips)
+
+
+def test_no_result_shows_a_way_out(client, catalogue):
+    response = client.get(LIST + "?q=zzzzqqqq")
+    assert response.status_code == 200
+    assert response.context["paginator"].count == 0
+    assert "No product matches “zzzzqqqq”" in response.content.decode()
+
+
+def test_done_when_car_t_for_lymphoma_withdrawn_gene_therapies_and_csv(client, catalogue):
+    areas = [
+        "lymphoma-large-b-cell-diffuse",
+        "lymphoma-follicular",
+        "lymphoma-mantle-cell",
+    ]
+    query = "mechanism=cd19-car-t&status=authorised&" + "&".join(
+        f"therapeutic_area={area}" for area in areas
+    )
+    response = client.get(LIST + "?" + query)
+    assert set(listed(response)) == {"kymriah", "yescarta", "breyanzi", "tecartus"}
+    searched = client.get(LIST + "?q=car-t+lymphoma&status=authorised")
+    assert {"kymriah", "yescarta", "breyanzi", "tecartus"} <= set(listed(searched))
+
+    withdrawn = client.get(LIST + "?category=gene-therapy&status=withdrawn")
+    html = withdrawn.content.decode()
+    assert set(listed(withdrawn)) == {"beqvez", "skysona", "zynteglo"}
+    assert '<time datetime="2025-05-15">15 May 2025</time>' in html  # Beqvez withdrawn
+    assert 'href="/products/export.csv?category=gene-therapy&amp;status=withdrawn"' in html
+
+
+# Product detail
+
+
+def test_detail_shows_identity_indications_flags_timeline_and_sources(client, catalogue):
+    response = client.get(reverse("products:product_detail", args=["beqvez"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in [
+        '<h1 id="product-title">Beqvez</h1>',
+        "formerly known as Durveqtix",
+        "fidanacogene elaparvovec",
+        "EMEA/H/C/004774",
+        "Gene therapy medicinal product",
+        "Severe and moderately severe haemophilia B",
+        'href="/therapeutic-areas/hemophilia-b/"',
+        "AAV gene replacement in vivo",
+        "Conditional marketing authorisation",
+        "Granted on less complete data than usual",
+        "Withdrawal of the marketing authorisation",
+        'href="https://www.ema.europa.eu/en/medicines/human/EPAR/beqvez"',
+        "Pfizer Europe MA EEIG",
+        "Entry last updated",
+    ]:
+        assert text in html, text
+    timeline = [event.kind for event in response.context["timeline"]]
+    assert timeline[-2:] == ["initial-authorisation", "withdrawal"]
+
+
+def test_unknown_facts_read_not_known(client, catalogue):
+    html = client.get(reverse("products:product_detail", args=["zemcelpro"])).content.decode()
+    assert "Category not known" in html
+    kymriah = client.get(reverse("products:product_detail", args=["kymriah"])).content.decode()
+    assert re.search(r"Accelerated assessment</dt>\s*<dd><strong[^>]*>Not known</strong>", kymriah)
+
+
+def test_partial_dates_are_shown_as_given(client, catalogue):
+    html = client.get(reverse("products:product_detail", args=["itvisma"])).content.decode()
+    assert '<time datetime="2026">2026</time>' in html
+    assert '<time datetime="2026-04">April 2026</time>' in html
+
+
+def test_detail_has_schema_org_drug_json_ld(client, catalogue):
+    html = client.get(reverse("products:product_detail", args=["kymriah"])).content.decode()
+    match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = json.loads(match.group(1))
+    assert data["@type"] == "Drug" and data["@context"] == "https://schema.org"
+    assert data["name"] == "Kymriah" and data["nonProprietaryName"] == "tisagenlecleucel"
+    assert data["code"] == {"@type": "MedicalCode", "codeValue": "L01XL04", "codingSystem": "ATC"}
+    assert data["url"] == "http://testserver/products/kymriah/"
+
+
+def test_json_ld_cannot_close_its_script_element(client, catalogue):
+    ProductFactory(name="Evil", slug="evil", inn="</script><script>alert(1)</script>")
+    html = client.get(reverse("products:product_detail", args=["evil"])).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "\\u003C/script\\u003E" in html
+
+
+def test_unpublished_and_unknown_products_are_404(client, catalogue):
+    Product.objects.filter(slug="kymriah").update(is_published=False)
+    for slug in ["kymriah", "no-such-product"]:
+        response = client.get(reverse("products:product_detail", args=[slug]))
+        assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "kymriah" not in listed(client.get(LIST + "?q=kymriah"))
+
+
+# Browse pages
+
+
+def test_category_list_has_the_four_definitions_and_counts(client, catalogue):
+    response = client.get(reverse("products:category_list"))
+    assert response.status_code == 200
+    categories = {c.slug: c for c in response.context["categories"]}
+    assert categories["gene-therapy"].listed_count == 23
+    assert categories["gene-therapy"].record_count == 7
+    html = response.content.decode()
+    for category in Category.objects.all():
+        assert category.definition in html
+    assert response.context["not_known_count"] == 1
+    assert 'href="/products/?category=not-known"' in html
+
+
+def test_category_detail_lists_its_products(client, catalogue):
+    response = client.get(reverse("products:category_detail", args=["tissue-engineered"]))
+    assert response.status_code == 200
+    assert [p.slug for p in response.context["products"]] == [
+        "chondrocelect",
+        "holoclar",
+        "spherox",
+    ]
+    assert [p.slug for p in response.context["record"]] == []
+    combined = client.get(reverse("products:category_detail", args=["combined"]))
+    assert [p.slug for p in combined.context["record"]] == ["hyalograft-c-autograft"]
+    assert client.get(reverse("products:category_detail", args=["nope"])).status_code == 404
+
+
+def test_therapeutic_area_pages(client, catalogue):
+    response = client.get(reverse("products:therapeutic_area_list"))
+    assert response.status_code == 200
+    areas = {area.slug: area for area in response.context["areas"]}
+    assert areas["hemophilia-b"].listed_count == 2
+    assert areas["lymphoma-large-b-cell-diffuse"].listed_count == 3
+    detail = client.get(reverse("products:therapeutic_area_detail", args=["hemophilia-b"]))
+    assert [p.slug for p in detail.context["products"]] == ["beqvez", "hemgenix"]
+    assert "Severe and moderately severe haemophilia B" in detail.content.decode()
+    missing = reverse("products:therapeutic_area_detail", args=["nope"])
+    assert client.get(missing).status_code == 404
+
+
+# Every page: markup rules and queries
+
+
+PAGES = [
+    reverse("products:home"),
+    LIST,
+    LIST + "?q=car-t&category=gene-therapy&orphan=true",
+    reverse("products:product_detail", args=["kymriah"]),
+    reverse("products:category_list"),
+    reverse("products:category_detail", args=["gene-therapy"]),
+    reverse("products:therapeutic_area_list"),
+    reverse("products:therapeutic_area_detail", args=["melanoma"]),
+]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_keep_to_the_content_security_policy_and_landmarks(client, catalogue, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert " style=" not in html
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert all('type="application/ld+json"' in tag for tag in scripts)
+    assert '<a class="skip-link" href="#main">' in html
+    assert '<main id="main"' in html and "<footer" in html and 'aria-label="Main"' in html
+    assert 'media="print"' in html
+    # Every form control has a label.
+    for control_id in re.findall(r'<(?:input|select)[^>]*\bid="([^"]+)"', html):
+        assert f'for="{control_id}"' in html, control_id
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_list_and_detail_queries_do_not_grow_with_products(
+    client, catalogue, django_assert_max_num_queries
+):
+    url = LIST + "?page_size=100"
+    filtered = LIST + "?category=gene-therapy&therapeutic_area=hemophilia-b&q=factor&page_size=100"
+    detail = reverse("products:product_detail", args=["kymriah"])
+    with django_assert_max_num_queries(20):
+        client.get(url)
+    with django_assert_max_num_queries(9):  # 5 for the product, 3 for its public change log
+        client.get(detail)
+    before = [count_queries(client, page) for page in (url, filtered, detail)]
+    ProductFactory.create_batch(12)
+    assert client.get(url).context["paginator"].count == 44
+    after = [count_queries(client, page) for page in (url, filtered, detail)]
+    assert after == before
+
+
+def test_other_pages_query_counts_are_bounded(client, catalogue, django_assert_max_num_queries):
+    ProductFactory.create_batch(5)
+    for url, limit in [
+        (reverse("products:home"), 8),
+        (reverse("products:category_list"), 4),
+        (reverse("products:category_detail", args=["gene-therapy"]), 8),
+        (reverse("products:therapeutic_area_list"), 4),
+        (reverse("products:therapeutic_area_detail", args=["hemophilia-b"]), 7),
+        (reverse("products:product_export"), 6),
+    ]:
+        with django_assert_max_num_queries(limit):
+            assert client.get(url).status_code == 200
+
+
+# Error pages
+
+
+def test_404_page_has_the_site_look(client, db):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "ATMP Catalogue" in html and 'name="q"' in html
+
+
+def test_500_page_renders_without_the_database():
+    html = render_to_string("500.html")  # no request, no context, no database access
+    assert "Something went wrong" in html and "/static/css/site.css" in html
+
+
+def test_a_server_error_shows_the_500_page(catalogue):
+    client = Client(raise_request_exception=False)
+    with mock.patch("products.views.HomeView.get_context_data", side_effect=RuntimeError("boom")):
+        response = client.get(reverse("products:home"))
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
