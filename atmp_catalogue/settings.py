@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Innermost, so that it sees a view's database errors first: 503, not 500 (see the module).
+    "atmp_catalogue.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "atmp_catalogue.urls"
