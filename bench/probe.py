@@ -3,7 +3,9 @@
 ``python -m bench.probe`` with ``DATABASE_URL`` naming a synthetic catalogue prints one JSON
 object: the URL of each endpoint (real slugs, filters and misspellings from that catalogue), the
 status each answers, the ETag of the API list, and the SQL queries each request makes, counted
-with Django's test client and ``CaptureQueriesContext`` on a second, warm request.
+with Django's test client and ``CaptureQueriesContext`` on a second, warm request, with the
+time that request took alone and its slowest queries. With ``BENCH_EXPLAIN_FILE`` set, the
+plans (``EXPLAIN ANALYZE``) of every query of 5 ms or more are appended to that file.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from urllib.parse import urlencode
 
 import django
@@ -71,7 +74,7 @@ def choose_urls() -> dict[str, str]:
     }
 
 
-def probe() -> dict:
+def probe(*, explain_to: str = "") -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
@@ -84,25 +87,51 @@ def probe() -> dict:
     for name, url in urls.items():
         headers = {"if-none-match": etag} if name == "api_revalidation_304" and etag else {}
         client.get(url, headers=headers)  # warm: caches, templates, connection
+        started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, headers=headers)
             if getattr(response, "streaming", False):
                 body = b"".join(response.streaming_content)
             else:
                 body = response.content
+        elapsed = time.perf_counter() - started
+        timed = sorted(queries.captured_queries, key=lambda query: -float(query["time"]))
         results[name] = {
             "url": url,
             "status": response.status_code,
             "sql": len(queries),
             "bytes": len(body),
+            # One request alone, in-process (no HTTP, no concurrency): where the time goes.
+            "solo_ms": round(elapsed * 1000, 1),
+            "sql_ms": round(sum(float(query["time"]) for query in timed) * 1000, 1),
+            "slowest_sql": [
+                {"ms": round(float(query["time"]) * 1000, 1), "sql": query["sql"][:300]}
+                for query in timed[:3]
+            ],
         }
+        if explain_to:
+            explain(name, url, timed, explain_to)
     return {"endpoints": results, "etag": etag}
+
+
+def explain(name: str, url: str, queries: list[dict], path: str) -> None:
+    """Append EXPLAIN (ANALYZE, BUFFERS) of the endpoint's queries of 5 ms or more to ``path``."""
+    from django.db import connection
+
+    with open(path, "a", encoding="utf-8") as out, connection.cursor() as cursor:
+        out.write(f"\n===== {name}: {url}\n")
+        for query in queries:
+            if float(query["time"]) < 0.005:
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            out.write(f"\n--- {float(query['time']) * 1000:.1f} ms\n{query['sql']}\n{plan}\n")
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmp_catalogue.settings")
     django.setup()
-    json.dump(probe(), sys.stdout)
+    json.dump(probe(explain_to=os.environ.get("BENCH_EXPLAIN_FILE", "")), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ issue 8, and writes the same as JSON to ``artifacts/bench/`` (git-ignored).
 
 Environment: ``BENCH_SIZES`` (``1000,10000,100000``), ``BENCH_DURATION`` (seconds per endpoint,
 5), ``BENCH_WARMUP`` (1), ``BENCH_CONNECTIONS`` (wrk's open connections, default the number of
-workers), ``BENCH_REGENERATE=1`` (generate the catalogues again), ``WEB_CONCURRENCY`` (3).
+workers), ``BENCH_REGENERATE=1`` (generate the catalogues again), ``BENCH_EXPLAIN=1`` (write the
+plans of the slow queries to ``artifacts/bench/explain-<size>.txt``), ``WEB_CONCURRENCY`` (3).
 """
 
 from __future__ import annotations
@@ -283,11 +284,14 @@ def bench_size(size: int, *, wrk: str, base_env: dict, settings: dict) -> dict:
     log(f"{size:,} products: {generated}")
 
     log(f"{size:,} products: choosing URLs and counting SQL queries")
+    explain_file = OUTPUT_DIR / f"explain-{size}.txt"
+    explain_file.unlink(missing_ok=True)
+    probe_env = {**env, "BENCH_EXPLAIN_FILE": str(explain_file) if settings["explain"] else ""}
     probe = json.loads(
         subprocess.run(
             [sys.executable, "-m", "bench.probe"],
             cwd=BASE_DIR,
-            env=env,
+            env=probe_env,
             capture_output=True,
             text=True,
             check=True,
@@ -387,7 +391,7 @@ def check_targets(runs: list[dict]) -> list[dict]:
 def table(runs: list[dict]) -> str:
     header = (
         f"| {'size':>7} | {'endpoint':<22} | {'HTTP':>4} | {'req/s':>7} | {'p50 ms':>6} | "
-        f"{'p99 ms':>6} | {'SQL':>3} | {'vs trivial':>10} |"
+        f"{'p99 ms':>6} | {'SQL':>3} | {'vs trivial':>10} | {'alone ms':>8} |"
     )
     rule = re.sub(r"[^|]", "-", header)
     lines = [header, rule]
@@ -399,7 +403,8 @@ def table(runs: list[dict]) -> str:
             p50, p99 = milliseconds(e["p50_ms"]), milliseconds(e["p99_ms"])
             lines.append(
                 f"| {run['size']:>7,} | {e['label']:<22} | {e['status']:>4} | {e['rps']:>7.0f} | "
-                f"{p50:>6} | {p99:>6} | {e['sql']:>3} | {e['fraction_of_trivial']:>10.0%} |{note}"
+                f"{p50:>6} | {p99:>6} | {e['sql']:>3} | {e['fraction_of_trivial']:>10.0%} | "
+                f"{e['solo_ms']:>8.1f} |{note}"
             )
     return "\n".join(lines)
 
@@ -415,6 +420,9 @@ def report(result: dict) -> str:
         f"{s['warmup']:g} s warm-up; loopback",
         "",
         table(result["runs"]),
+        "",
+        "req/s, p50, p99: wrk over HTTP; SQL: queries per request; vs trivial: req/s as a "
+        "fraction of the trivial view's; alone ms: one request by itself, in-process.",
         "",
         "Peak resident memory of a gunicorn worker: "
         + ", ".join(
@@ -443,6 +451,7 @@ def main() -> None:
         "connections": env_int("BENCH_CONNECTIONS", workers),
         "duration": env_float("BENCH_DURATION", 5),
         "warmup": env_float("BENCH_WARMUP", 1),
+        "explain": os.environ.get("BENCH_EXPLAIN") == "1",
     }
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     static_root = OUTPUT_DIR / "static"
