@@ -15,16 +15,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-    "--disable-component-update",
-]
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,26 +12,12 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from products.models import Product
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 PASSWORD = "correct horse battery staple"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-    "--disable-component-update",
-]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is missing: no browser to drive"
-    ),
-]
+pytestmark = requires_chromium
 
 
 @pytest.fixture

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-    "--disable-component-update",
-]
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM), reason=f"{CHROMIUM} is missing: no browser to drive"
-    ),
-]
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+
+pytestmark = requires_chromium
 
 
 def test_swagger_ui_renders_the_schema_and_runs_a_query(live_server, catalogue):
