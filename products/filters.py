@@ -60,6 +60,7 @@ class ProductFilterSet(filters.FilterSet):
         field_name="category__slug",
         to_field_name="slug",
         queryset=Category.objects.all(),
+        distinct=False,  # a foreign key cannot repeat a product; DISTINCT would sort every column
         null_label=_("Not known"),
         null_value=CATEGORY_NOT_KNOWN,
         label=_("Category"),

@@ -205,7 +205,11 @@ class ProductQuerySet(models.QuerySet):
         """All that a list, a detail page, the CSV or the API shows, in a fixed number of queries"""
         from products.models import AuthorisationEvent, Indication
 
-        return self.select_related("category", "holder").prefetch_related(
+        # The search columns are half of each row, kept by triggers and read only in SQL.
+        related = self.select_related("category", "holder").defer(
+            "search_document", "search_vector"
+        )
+        return related.prefetch_related(
             "mechanisms",
             Prefetch(
                 "indications",
