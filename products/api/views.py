@@ -83,6 +83,8 @@ class CataloguePagination(PageNumberPagination):
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
+        if (known := getattr(view, "known_count", None)) is not None:
+            paginator.count = known  # counted already (the ETag's aggregate): no second COUNT
         raw = request.query_params.get(self.page_query_param, "1")
         if raw in self.last_page_strings:
             raw = str(paginator.num_pages)
@@ -244,6 +246,7 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         not_modified = self._not_modified(etag, stamp["last"])
         if not_modified is not None:
             return not_modified
+        self.known_count = stamp["total"]
         page = self.paginate_queryset(queryset)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         return self._stamp(response, etag, stamp["last"])
