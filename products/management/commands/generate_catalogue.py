@@ -596,6 +596,10 @@ class Command(BaseCommand):
             counts = self.generate(size=size, seed=seed)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")  # the planner needs statistics of the new rows
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            if cursor.fetchone()[0]:
+                # Write the new pages out now, not while the benchmark measures.
+                cursor.execute("CHECKPOINT")
         elapsed = time.monotonic() - self.started
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
         self.stdout.write(f"generated {summary} into {database!r} in {elapsed:.1f} s")

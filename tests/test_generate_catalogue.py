@@ -1,0 +1,75 @@
+"""`generate_catalogue`: realistic, valid synthetic data, and never into a real catalogue."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.test_backup import create_database, drop_database, manage, settings_dict  # noqa: F401
+
+CHECK = """
+import collections, json
+from django.core.exceptions import ValidationError
+from products.models import Product
+invalid = []
+products = Product.objects.prefetch_related(
+    "events", "indications__therapeutic_areas", "mechanisms"
+)
+for product in products:
+    try:
+        product.full_clean()
+        product.check_timeline()
+        for related in [*product.indications.all(), *product.events.all()]:
+            related.full_clean()
+    except ValidationError as error:
+        invalid.append(f"{product.slug}: {error}")
+first = products[0]
+print(json.dumps({
+    "products": products.count(),
+    "invalid": invalid[:5],
+    "statuses": sorted(collections.Counter(p.status for p in products)),
+    "without_indication": sum(not p.indications.all() for p in products),
+    "without_events": sum(not p.events.all() for p in products),
+    "without_mechanism": sum(not p.mechanisms.all() for p in products),
+    "searchable": Product.objects.exclude(search_document="").count(),
+    "history": Product.history.count(),
+    "found_by_typo": Product.objects.search(first.name[:-1] + "x").filter(pk=first.pk).exists(),
+}))
+"""
+
+
+@pytest.fixture
+def bench_database(settings_dict):  # noqa: F811
+    name = f"bench_test_{os.getpid()}"
+    url = create_database(settings_dict, name)
+    manage("migrate", "--no-input", "--verbosity=0", url=url)
+    yield url
+    drop_database(settings_dict, name)
+
+
+def test_generates_valid_related_searchable_products(bench_database):
+    output = manage("generate_catalogue", "--size=300", url=bench_database).stdout
+    assert "300 products" in output
+    report = json.loads(manage("shell", "-c", CHECK, url=bench_database).stdout.splitlines()[-1])
+    assert report["products"] == 300
+    assert report["invalid"] == []
+    assert len(report["statuses"]) >= 8  # the register's statuses, not only "authorised"
+    assert report["without_indication"] == report["without_events"] == 0
+    assert report["without_mechanism"] == 0
+    assert report["searchable"] == 300  # the search triggers ran for every product
+    assert report["history"] == 300
+    assert report["found_by_typo"] is True
+
+    again = manage("generate_catalogue", "--size=300", "--if-needed", url=bench_database)
+    assert "already holds 300" in again.stdout
+    refused = manage("generate_catalogue", "--size=300", url=bench_database, check=False)
+    assert refused.returncode != 0 and "--replace" in refused.stderr
+
+
+def test_refuses_a_database_with_real_products(catalogue):
+    with pytest.raises(CommandError, match="holds real products"):
+        call_command("generate_catalogue", size=10)
+    assert catalogue.filter(verification="synthetic").count() == 0
