@@ -357,14 +357,7 @@ class CategoryListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        products = public_products()
-        listed = {
-            row["category__slug"]: row["count"]
-            for row in products.held_authorisation().count_by("category__slug")
-        }
-        everything = {
-            row["category__slug"]: row["count"] for row in products.count_by("category__slug")
-        }
+        listed, everything = listed_and_all_counts("category__slug")
         for category in context["categories"]:
             category.listed_count = listed.get(category.slug, 0)
             category.record_count = everything.get(category.slug, 0) - category.listed_count
@@ -373,6 +366,14 @@ class CategoryListView(ListView):
         context["not_known_value"] = CATEGORY_NOT_KNOWN
         context["record_statuses"] = record_statuses()
         return context
+
+
+def listed_and_all_counts(path: str) -> tuple[dict, dict]:
+    """Public products per value of ``path``: in the default list, and in the whole record."""
+    products = public_products()
+    listed = {row[path]: row["count"] for row in products.held_authorisation().count_by(path)}
+    everything = {row[path]: row["count"] for row in products.count_by(path)}
+    return listed, everything
 
 
 def record_statuses() -> list[str]:
@@ -408,10 +409,7 @@ class TherapeuticAreaListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        path = "indications__therapeutic_areas__slug"
-        products = public_products()
-        listed = {row[path]: row["count"] for row in products.held_authorisation().count_by(path)}
-        everything = {row[path]: row["count"] for row in products.count_by(path)}
+        listed, everything = listed_and_all_counts("indications__therapeutic_areas__slug")
         areas = []
         for area in context["areas"]:
             if not everything.get(area.slug):
