@@ -124,6 +124,20 @@ STORAGES = {
 # The catalogue
 CATALOGUE_PAGE_SIZE = 20
 CATALOGUE_MAX_PAGE_SIZE = 100
+#: Serve visitors' pages from the cache of their catalogue version (products/caching.py).
+CATALOGUE_CACHE_PAGES = True
+
+# Per process, in memory. "catalogue" holds rendered pages, API responses and facet counts, each
+# keyed by the catalogue version (products/caching.py), so entries are never stale; the limit
+# bounds a worker's memory. "default" serves the API's throttle.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "catalogue": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "catalogue",
+        "OPTIONS": {"MAX_ENTRIES": 1000, "CULL_FREQUENCY": 4},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

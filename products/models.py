@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length, Substr
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -531,6 +532,24 @@ class AuthorisationEvent(models.Model):
 
     class Meta:
         ordering = ("product", "date", "date_partial", "pk")
+        indexes = [
+            # The newest events first (the home page's latest changes), exact dates and partial
+            # dates each in the order of ``partial_date_sort_key``: see ``latest_events()``.
+            models.Index(
+                F("date").desc(),
+                F("id").desc(),
+                name="products_event_newest",
+                condition=Q(date__isnull=False),
+            ),
+            models.Index(
+                Substr("date_partial", 1, 4).desc(),
+                Length("date_partial").asc(),
+                F("date_partial").desc(),
+                F("id").desc(),
+                name="products_event_newest_partial",
+                condition=Q(date__isnull=True) & ~Q(date_partial=""),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EventKind.values),
@@ -565,6 +584,29 @@ class AuthorisationEvent(models.Model):
 
     def sort_key(self) -> tuple[int, int, int]:
         return partial_date_sort_key(self.date, self.date_partial)
+
+
+class CatalogueVersion(models.Model):
+    """One row that changes whenever anything public may have changed: the key of every cache.
+
+    Statement triggers on the catalogue's tables (migration 0006) bump ``version`` and set
+    ``changed_at`` *before* each write, in the writer's transaction: readers see the new version
+    exactly when they see the new data, so a cached page or API response keyed by it is never
+    stale and nothing needs invalidating. Taking this row's lock first also orders concurrent
+    writers, so they cannot deadlock on the rows they then touch. See ``products/caching.py``.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=1)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="%(app_label)s_%(class)s_one_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
 
 
 class ImportRun(models.Model):

@@ -44,4 +44,7 @@ def pytest_configure(config):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_AUTOREFRESH = True
+    # Tests read the context a page was rendered with, which a cached page has not; the caching
+    # tests (tests/test_caching.py) and the served site (browser, load) keep it on.
+    settings.CATALOGUE_CACHE_PAGES = False
     settings.WHITENOISE_USE_FINDERS = True

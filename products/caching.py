@@ -1,0 +1,111 @@
+"""Caching on the catalogue version: never stale, nothing to invalidate.
+
+Everything public is computed from the catalogue's tables, and every write to them bumps the one
+row of ``CatalogueVersion`` in the same transaction (migration 0007). A cache key that includes
+that version therefore names one state of the catalogue: a curator's edit or an import changes the
+key of every page, response and count on the next request, and old entries simply age out of the
+cache. Reading the version is one primary-key lookup, done once per request.
+
+- ``catalogue_stamp(request)``: the version (as a key) and the time of the last change.
+- ``cached_page``: a view decorator that keeps the rendered page of anonymous visitors.
+- ``cached(key_parts, compute)``: any value computed from the catalogue (the facet counts).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpResponse
+
+from products.models import CatalogueVersion
+
+#: The alias of ``settings.CACHES`` that holds pages, responses and counts.
+CACHE_ALIAS = "catalogue"
+#: Seconds an entry may live: versions make entries exact, this only bounds the memory of old ones.
+TIMEOUT = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One state of the catalogue: ``key`` for cache keys and ETags, ``changed_at`` for dates."""
+
+    key: str
+    changed_at: datetime.datetime | None
+
+
+def read_stamp() -> Stamp:
+    row = CatalogueVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    if row is None:  # tables truncated and not yet written to: nothing public to cache
+        return Stamp("empty", None)
+    version, changed_at = row
+    # The time as well as the number: a restored dump or a rolled-back test brings a number back,
+    # never the microsecond at which it was reached.
+    return Stamp(f"{version}@{changed_at.isoformat()}", changed_at)
+
+
+def catalogue_stamp(request=None) -> Stamp:
+    """The catalogue's current stamp, read once per request (or at each call without one)."""
+    if request is None:
+        return read_stamp()
+    stamp = getattr(request, "_catalogue_stamp", None)
+    if stamp is None:
+        stamp = request._catalogue_stamp = read_stamp()
+    return stamp
+
+
+def cache_key(*parts: Any) -> str:
+    """A short, safe cache key for any parts (paths, query strings, versions)."""
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+    return f"atmp:{digest[:40]}"
+
+
+def cached(stamp: Stamp, parts: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()`` for this state of the catalogue, from the cache when it was done already."""
+    cache = caches[CACHE_ALIAS]
+    key = cache_key(stamp.key, *parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
+
+
+def cached_page(view: Callable) -> Callable:
+    """Serve an anonymous visitor's GET from the rendered page of this catalogue version.
+
+    Only complete 200 pages are kept, keyed by the absolute URL (scheme, host, path and query:
+    pages hold absolute URLs) and the catalogue stamp. Signed-in users (curators previewing
+    drafts) always get a fresh page. Headers added by middleware (security, CSP) are added to a
+    cached page as to any other.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if (
+            not settings.CATALOGUE_CACHE_PAGES
+            or request.method not in ("GET", "HEAD")
+            or request.user.is_authenticated
+        ):
+            return view(request, *args, **kwargs)
+        cache = caches[CACHE_ALIAS]
+        key = cache_key("page", catalogue_stamp(request).key, request.build_absolute_uri())
+        hit = cache.get(key)
+        if hit is not None:
+            content, content_type = hit
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            if hasattr(response, "render"):
+                response.render()
+            if not response.cookies:
+                cache.set(key, (response.content, response["Content-Type"]), TIMEOUT)
+        return response
+
+    return wrapper
