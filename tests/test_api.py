@@ -6,8 +6,8 @@ import datetime
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
+from django.core.cache import cache, caches
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.http import http_date
@@ -17,6 +17,7 @@ from products.choices import HELD_AUTHORISATION, EventKind, Status
 from products.filters import ProductFilterSet
 from products.models import (
     AuthorisationEvent,
+    CatalogueVersion,
     Category,
     Company,
     Indication,
@@ -622,13 +623,64 @@ def test_responses_carry_etag_last_modified_and_cache_control(client, catalogue,
     assert stale.status_code == 200 and stale.json()
 
 
-def test_last_modified_is_the_newest_change_of_the_selection(client, catalogue):
-    response = get(client, PRODUCTS, {"holder": "novartis-europharm-limited"})
-    changes = Product.objects.filter(holder__slug="novartis-europharm-limited").values_list(
-        "updated_at", flat=True
-    )
-    assert len(changes) == 3
-    assert response["Last-Modified"] == http_date(max(changes).timestamp())
+def test_last_modified_is_the_catalogue_s_last_change(client, catalogue):
+    kymriah = Product.objects.get(slug="kymriah")
+    kymriah.target = "CD19"
+    kymriah.save()
+    changed_at = CatalogueVersion.objects.get().changed_at
+    assert changed_at >= kymriah.updated_at
+    for url in (PRODUCTS + "?category=combined", reverse("api:product-detail", args=["kymriah"])):
+        assert client.get(url)["Last-Modified"] == http_date(changed_at.timestamp())
+
+
+def test_a_revalidation_costs_one_query_and_no_filtering(client, catalogue):
+    url = PRODUCTS + "?category=gene-therapy&therapeutic_area=multiple-myeloma&q=cel"
+    etag = client.get(url)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert [query["sql"] for query in queries] == [
+        query["sql"] for query in queries if "products_catalogueversion" in query["sql"]
+    ]
+    assert len(queries) == 1
+
+
+def test_a_repeated_request_is_answered_from_the_cache(client, catalogue):
+    url = PRODUCTS + "?category=gene-therapy&page_size=5"
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert len(queries) == 1  # the catalogue version
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    assert again["Content-Type"] == "application/json"
+    assert again["Cache-Control"] == "public, max-age=300"
+
+
+def test_an_edit_is_served_at_once_despite_the_cache(client, catalogue):
+    url = reverse("api:product-detail", kwargs={"slug": "kymriah"})
+    assert client.get(url).json()["holder"]["name"] == "Novartis Europharm Limited"
+    Company.objects.filter(slug="novartis-europharm-limited").update(name="Novartis Renamed")
+    response = client.get(url)
+    assert response.json()["holder"]["name"] == "Novartis Renamed"
+    listed = get(client, PRODUCTS, {"holder": "novartis-europharm-limited"}).json()
+    assert {item["holder"]["name"] for item in listed["results"]} == {"Novartis Renamed"}
+
+
+def test_a_rolled_back_edit_leaves_the_version_and_the_cache_as_they_were(client, catalogue):
+    url = reverse("api:product-detail", kwargs={"slug": "kymriah"})
+    before = client.get(url)
+    version = CatalogueVersion.objects.get()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Product.objects.filter(slug="kymriah").update(target="rolled back")
+        assert CatalogueVersion.objects.get().version == version.version + 1
+        raise RuntimeError
+    assert CatalogueVersion.objects.get() == version
+    assert CatalogueVersion.objects.get().changed_at == version.changed_at
+    after = client.get(url)
+    assert after["ETag"] == before["ETag"]
+    assert after.json()["target"] == before.json()["target"] != "rolled back"
 
 
 def test_etag_changes_when_a_listed_product_changes(client, catalogue):
@@ -752,7 +804,9 @@ def add_products(count: int) -> None:
 
 
 def count_queries(client, url: str) -> int:
-    cache.clear()
+    """The queries of computing ``url`` afresh: no cached response, no throttle history."""
+    for alias in caches:
+        caches[alias].clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, response.content

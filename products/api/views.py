@@ -7,12 +7,12 @@ authentication, every write method answers 405, and anonymous clients are thrott
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
-from django.http import Http404, JsonResponse
+from django.core.cache import caches
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.http import http_date, quote_etag
 from drf_spectacular.utils import (
@@ -25,6 +25,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from products.api import examples
 from products.api.schema import VocabularyFilterExtension  # noqa: F401 (registers it)
@@ -36,6 +37,7 @@ from products.api.serializers import (
     ProductSerializer,
     TherapeuticAreaSerializer,
 )
+from products.caching import CACHE_ALIAS, TIMEOUT, cache_key, catalogue_stamp
 from products.choices import HELD_AUTHORISATION
 from products.filters import ProductFilterSet
 from products.models import (
@@ -83,8 +85,6 @@ class CataloguePagination(PageNumberPagination):
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
-        if (known := getattr(view, "known_count", None)) is not None:
-            paginator.count = known  # counted already (the ETag's aggregate): no second COUNT
         raw = request.query_params.get(self.page_query_param, "1")
         if raw in self.last_page_strings:
             raw = str(paginator.num_pages)
@@ -240,56 +240,60 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         return super().filter_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())  # a bad filter raises 400 here
-        stamp = queryset.order_by().aggregate(last=Max("updated_at"), total=Count("pk"))
-        etag = self._etag(stamp["last"], stamp["total"])
-        not_modified = self._not_modified(etag, stamp["last"])
-        if not_modified is not None:
-            return not_modified
-        self.known_count = stamp["total"]
-        page = self.paginate_queryset(queryset)
-        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return self._stamp(response, etag, stamp["last"])
+        cached = self._from_cache()
+        return super().list(request, *args, **kwargs) if cached is None else cached
 
     def retrieve(self, request, *args, **kwargs):
-        slug = kwargs[self.lookup_field]
-        if not SLUG_RE.match(slug):
-            raise Http404
-        last = Product.objects.published().filter(slug=slug).values_list("updated_at", flat=True)
-        if not (last := last.first()):
-            raise Http404
-        etag = self._etag(last, 1)
-        not_modified = self._not_modified(etag, last)
-        if not_modified is not None:
-            return not_modified
-        response = super().retrieve(request, *args, **kwargs)
-        return self._stamp(response, etag, last)
+        cached = self._from_cache()
+        return super().retrieve(request, *args, **kwargs) if cached is None else cached
 
-    def _etag(self, last, total: int) -> str:
-        """Cheap validator: the newest change and the size of the selection, and the query."""
-        key = "|".join(
-            (
+    def _from_cache(self) -> HttpResponse | None:
+        """A 304, or the response already rendered for this catalogue version; else None.
+
+        The validators depend only on the catalogue version and the request, so a revalidation
+        costs one primary-key lookup: no filtering, counting or serialising. ``Last-Modified``
+        is the catalogue's last change (never older than the selection's own).
+        """
+        request = self.request
+        self.stamp = catalogue_stamp(request)
+        self.etag = quote_etag(
+            cache_key(
                 REPRESENTATION_VERSION,
-                last.isoformat() if last else "-",
-                str(total),
-                self.request.get_full_path(),
-            )
+                self.stamp.key,
+                request.get_full_path(),
+                request.accepted_media_type,
+            ).removeprefix("atmp:")
         )
-        return quote_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
+        last = self.stamp.changed_at
+        not_modified = get_conditional_response(
+            request, etag=self.etag, last_modified=int(last.timestamp()) if last else None
+        )
+        if not_modified is not None:
+            return self._stamp(not_modified)
+        hit = caches[CACHE_ALIAS].get(self._cache_key())
+        if hit is None:
+            return None
+        content, content_type = hit
+        return self._stamp(HttpResponse(content, content_type=content_type))
 
-    def _not_modified(self, etag: str, last):
-        response = get_conditional_response(
-            self.request, etag=etag, last_modified=int(last.timestamp()) if last else None
-        )
-        if response is not None:
-            self._stamp(response, etag, last)
+    def _cache_key(self) -> str:
+        return cache_key("api", self.etag)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "etag", None) and response.status_code == 200:
+            if isinstance(response, Response):  # rendered now, kept for this catalogue version
+                response.render()
+                caches[CACHE_ALIAS].set(
+                    self._cache_key(), (response.content, response["Content-Type"]), TIMEOUT
+                )
+            self._stamp(response)
         return response
 
-    @staticmethod
-    def _stamp(response, etag: str, last):
-        response["ETag"] = etag
-        if last:
-            response["Last-Modified"] = http_date(last.timestamp())
+    def _stamp(self, response):
+        response["ETag"] = self.etag
+        if self.stamp.changed_at:
+            response["Last-Modified"] = http_date(self.stamp.changed_at.timestamp())
         return response
 
 
