@@ -2,7 +2,9 @@
 
 A group's counts ignore the group's own selection, so the options of one group add up as OR
 (as the filter does): ticking "Gene therapy" leaves the other categories' counts as they were.
-Each group costs one aggregate query (``ProductQuerySet.count_by``), whatever the catalogue's size.
+Each group costs one aggregate query (``ProductQuerySet.count_by``), whatever the catalogue's size,
+and is cached for the catalogue version: paging, reordering or changing one group's selection
+recomputes only the groups whose other filters changed.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from products.caching import cached, catalogue_stamp
 from products.choices import HELD_AUTHORISATION, CellSource, Status
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
 from products.querysets import ProductQuerySet
 
 NOT_KNOWN = _("Not known")
+#: Parameters that change the order or the page of a list, never its counts.
+UNFILTERED = ("ordering", "page", "page_size")
 
 
 @dataclass
@@ -70,9 +75,22 @@ def _counts(rows: list[dict], key: str) -> dict:
 def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list[Facet]:
     """The filter panel's groups for ``filterset`` over ``products`` (the public products)."""
     errors = filterset.form.errors
+    stamp = catalogue_stamp(getattr(filterset, "request", None))
 
-    def base(param: str) -> ProductQuerySet:
-        return filterset.filter_queryset(products, exclude={param, "ordering"})
+    def count_by(param: str, *fields: str) -> list[dict]:
+        """The group's counts under the other filters, cached for this catalogue version."""
+        others = sorted(
+            (key, sorted(filterset.data.getlist(key)))
+            for key in filterset.data
+            if key not in {param, *UNFILTERED}
+        )
+        return cached(
+            stamp,
+            ("facet", param, fields, others),
+            lambda: filterset.filter_queryset(products, exclude={param, "ordering"}).count_by(
+                *fields
+            ),
+        )
 
     def facet(param: str, label, widget: str, **kwargs) -> Facet:
         return Facet(param, label, widget, errors=list(errors.get(param, [])), **kwargs)
@@ -81,7 +99,7 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
 
     # Category: the four legal classes in their order, and "not known".
     selected = _selected(filterset, "category")
-    rows = base("category").count_by("category__slug", "category__name", "category__position")
+    rows = count_by("category", "category__slug", "category__name", "category__position")
     rows.sort(key=lambda row: (row["category__position"] is None, row["category__position"] or 0))
     category = facet("category", _("Category"), "checkbox")
     for row in rows:
@@ -93,7 +111,7 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
 
     # Status: all eleven, those that held an authorisation first.
     selected = _selected(filterset, "status")
-    counts = _counts(base("status").count_by("status"), "status")
+    counts = _counts(count_by("status", "status"), "status")
     status = facet(
         "status",
         _("Status"),
@@ -122,7 +140,7 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
         ("holder", "holder", _("Marketing authorisation holder"), "select"),
     ):
         selected = _selected(filterset, param)
-        rows = base(param).count_by(f"{path}__slug", f"{path}__name")
+        rows = count_by(param, f"{path}__slug", f"{path}__name")
         rows = [row for row in rows if row[f"{path}__slug"]]
         rows.sort(key=lambda row, path=path: row[f"{path}__name"].casefold())
         group = facet(param, label, widget)
@@ -137,7 +155,7 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
 
     # Cell source.
     selected = _selected(filterset, "cell_source")
-    counts = _counts(base("cell_source").count_by("cell_source"), "cell_source")
+    counts = _counts(count_by("cell_source", "cell_source"), "cell_source")
     cell_source = facet("cell_source", _("Cell source"), "radio")
     for value, label in CellSource.choices:
         if counts.get(value) or value in selected:
@@ -149,7 +167,7 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
     # Regulatory flags: yes or no; unknown values are counted by neither.
     for param, (model_field, label) in BOOLEAN_FACETS.items():
         selected = _selected(filterset, param)
-        counts = _counts(base(param).count_by(model_field), model_field)
+        counts = _counts(count_by(param, model_field), model_field)
         flag = facet(param, label, "radio")
         for value, option_label, key in (("true", _("Yes"), True), ("false", _("No"), False)):
             flag.options.append(Option(value, option_label, counts.get(key, 0), value in selected))

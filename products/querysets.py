@@ -9,7 +9,16 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import models
 from django.db.models import Case, Count, F, Func, Prefetch, Q, TextField, Value, When
-from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, Lower, NullIf, Substr
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    ExtractYear,
+    Length,
+    Lower,
+    NullIf,
+    Substr,
+)
 
 from products.choices import HELD_AUTHORISATION
 
@@ -187,10 +196,28 @@ class ProductQuerySet(models.QuerySet):
 
         One aggregate query, whatever the size of the catalogue. Products count once per value,
         also through many-to-many paths (``indications__therapeutic_areas__slug``); products
-        with no value count under ``None``.
+        with no value count under ``None``. Fields of the product and of its foreign keys are
+        grouped directly (one pass over the selection, no ``DISTINCT``): the querysets of the
+        catalogue's filters hold each product once (many-to-many filters are ``IN`` subqueries).
         """
-        products = self.model._default_manager.filter(pk__in=self.order_by().values("pk"))
-        return list(products.values(*fields).annotate(count=Count("pk", distinct=True)).order_by())
+        if self.query.distinct or any(self._is_multi_valued(path) for path in fields):
+            products = self.model._default_manager.filter(pk__in=self.order_by().values("pk"))
+            rows = products.values(*fields).annotate(count=Count("pk", distinct=True))
+        else:
+            rows = self.values(*fields).annotate(count=Count("pk"))
+        return list(rows.order_by())
+
+    def _is_multi_valued(self, path: str) -> bool:
+        """Whether ``path`` crosses a relation that gives a product more than one row."""
+        model = self.model
+        for name in path.split("__"):
+            field = model._meta.get_field(name)
+            if field.many_to_many or field.one_to_many:
+                return True
+            if not field.is_relation:
+                return False
+            model = field.related_model
+        return False
 
     def authorisations_per_year(self) -> list[dict]:
         """Rows of ``year``, ``category`` (slug or None) and ``count``; year None when unknown."""
@@ -222,12 +249,22 @@ class ProductQuerySet(models.QuerySet):
 def latest_events(queryset: models.QuerySet, *, limit: int) -> list:
     """The most recent dated events of ``queryset`` (of events), newest first, with their product.
 
-    Events known only to the year or month sort after the exact dates of that year or month.
+    Events known only to the year or month sort after the exact dates of that year or month
+    (``models.partial_date_sort_key``). The newest exact dates and the newest partial dates each
+    come from an index of their own (``AuthorisationEvent.Meta.indexes``): two short reads,
+    merged here, whatever the number of events.
     """
-    key = partial_date_sort_key("date", "date_partial")
-    return list(
-        queryset.annotate(sort_key=key)
-        .filter(sort_key__isnull=False)
-        .select_related("product")
-        .order_by(F("sort_key").desc(), "-pk")[:limit]
+    from products.models import partial_date_sort_key as python_sort_key
+
+    events = queryset.select_related("product")
+    exact = events.filter(date__isnull=False).order_by(F("date").desc(), F("id").desc())
+    partial = events.filter(date__isnull=True).exclude(date_partial="")
+    partial = partial.order_by(
+        Substr("date_partial", 1, 4).desc(),
+        Length("date_partial").asc(),
+        F("date_partial").desc(),
+        F("id").desc(),
     )
+    candidates = [*exact[:limit], *partial[:limit]]
+    candidates.sort(key=lambda e: (python_sort_key(e.date, e.date_partial), e.pk), reverse=True)
+    return candidates[:limit]

@@ -5,6 +5,7 @@ import re
 from unittest import mock
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
@@ -373,6 +374,8 @@ def test_pages_keep_to_the_content_security_policy_and_landmarks(client, catalog
 
 
 def count_queries(client, url: str) -> int:
+    """The queries of rendering ``url`` afresh (no cached page or counts)."""
+    caches["catalogue"].clear()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)

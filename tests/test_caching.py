@@ -1,0 +1,213 @@
+"""Caching on the catalogue version: every write moves it, and nothing cached is ever stale."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from products.caching import catalogue_stamp
+from products.models import (
+    AuthorisationEvent,
+    CatalogueVersion,
+    Category,
+    Company,
+    ImportRun,
+    Indication,
+    MechanismOfAction,
+    Product,
+    TherapeuticArea,
+    partial_date_sort_key,
+)
+from products.querysets import latest_events
+
+LIST = reverse("products:product_list")
+
+
+@pytest.fixture
+def page_cache(settings):
+    """Pages cached as in production (the other tests render every page afresh)."""
+    settings.CATALOGUE_CACHE_PAGES = True
+    caches["catalogue"].clear()
+
+
+def version() -> tuple[int, datetime.datetime]:
+    row = CatalogueVersion.objects.get()
+    return row.version, row.changed_at
+
+
+def kymriah() -> Product:
+    return Product.objects.get(slug="kymriah")
+
+
+WRITES = {
+    "product": lambda: Product.objects.filter(slug="kymriah").update(target="CD19"),
+    "new indication": lambda: Indication.objects.create(
+        product=kymriah(), condition="Something new", position=9
+    ),
+    "indication's areas": lambda: Indication.objects.filter(product__slug="kymriah")
+    .first()
+    .therapeutic_areas.add(TherapeuticArea.objects.get(slug="melanoma")),
+    "product's mechanisms": lambda: kymriah().mechanisms.clear(),
+    "event": lambda: AuthorisationEvent.objects.filter(product__slug="kymriah").delete(),
+    "category": lambda: Category.objects.filter(slug="combined").update(name="Combined"),
+    "mechanism": lambda: MechanismOfAction.objects.update(description="Renamed"),
+    "therapeutic area": lambda: TherapeuticArea.objects.filter(slug="melanoma").update(name="M"),
+    "holder": lambda: Company.objects.filter(slug="novartis-europharm-limited").update(name="N"),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_every_write_to_the_catalogue_moves_the_version(catalogue, write):
+    before = version()
+    write()
+    after = version()
+    assert after[0] > before[0]
+    assert after[1] > before[1]
+
+
+def test_writes_elsewhere_leave_the_version(catalogue, django_user_model):
+    before = version()
+    ImportRun.objects.create(file_name="export.xlsx")
+    django_user_model.objects.create_user("reader", password="x-Pass-123")
+    assert version() == before
+
+
+def test_the_stamp_is_read_once_per_request(catalogue, rf):
+    request = rf.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        first = catalogue_stamp(request)
+        second = catalogue_stamp(request)
+    assert first is second
+    assert len(queries) == 1
+
+
+def test_a_truncated_version_row_comes_back_with_the_next_write(catalogue):
+    CatalogueVersion.objects.all().delete()
+    assert catalogue_stamp().key == "empty"
+    Product.objects.filter(slug="kymriah").update(target="CD19")
+    assert CatalogueVersion.objects.get().version == 1
+    assert catalogue_stamp().key.startswith("1@")
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+def count_queries(client, url: str):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return response, len(queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        LIST + "?category=gene-therapy&therapeutic_area=multiple-myeloma",
+        LIST + "?q=kymria",
+        reverse("products:product_detail", args=["kymriah"]),
+        reverse("products:category_list"),
+        reverse("products:therapeutic_area_detail", args=["multiple-myeloma"]),
+    ],
+)
+def test_a_visitor_s_second_request_is_the_cached_page(client, catalogue, page_cache, url):
+    first, cold = count_queries(client, url)
+    second, warm = count_queries(client, url)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert warm == 1 < cold  # the catalogue version only
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+
+
+def test_an_edit_shows_on_the_next_visit(client, catalogue, page_cache):
+    url = reverse("products:product_detail", args=["kymriah"])
+    assert b"Novartis Europharm Limited" in client.get(url).content
+    Company.objects.filter(slug="novartis-europharm-limited").update(name="Novartis Renamed AG")
+    html = client.get(url).content.decode()
+    assert "Novartis Renamed AG" in html
+    listed = client.get(LIST + "?holder=novartis-europharm-limited").content.decode()
+    assert "Novartis Renamed AG" in listed
+
+
+def test_signed_in_users_always_get_a_fresh_page(client, catalogue, page_cache, admin_user):
+    client.get(LIST)
+    client.force_login(admin_user)
+    _response, queries = count_queries(client, LIST)
+    assert queries > 5
+
+
+def test_pages_with_mistakes_are_not_cached(client, catalogue, page_cache):
+    url = LIST + "?category=nope"
+    first, _cold = count_queries(client, url)
+    second, again = count_queries(client, url)
+    assert first.status_code == second.status_code == 400
+    assert again > 1
+
+
+def test_pages_are_cached_per_host(client, catalogue, page_cache, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "atmp.example.org"]
+    url = reverse("products:product_detail", args=["kymriah"])
+    client.get(url)
+    other = client.get(url, HTTP_HOST="atmp.example.org").content.decode()
+    assert "http://atmp.example.org/products/kymriah/" in other  # its JSON-LD URL
+
+
+def test_facet_counts_are_reused_across_pages_and_orderings(client, catalogue):
+    caches["catalogue"].clear()
+    base = LIST + "?status=authorised&status=withdrawn&page_size=5"
+    first, cold = count_queries(client, base)
+    second, warm = count_queries(client, base + "&page=2&ordering=-name")
+    assert first.status_code == second.status_code == 200
+    assert cold - warm == len(first.context["facets"])  # one count query per filter group
+    counts = {
+        facet.param: [(o.value, o.count) for o in facet.options] for facet in first.context["facets"]
+    }
+    assert counts == {
+        facet.param: [(o.value, o.count) for o in facet.options]
+        for facet in second.context["facets"]
+    }
+
+
+# --- The faster queries give the same answers ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field", ["status", "category__slug", "holder__slug", "cell_source", "is_orphan"]
+)
+def test_count_by_a_product_field_matches_a_distinct_count(catalogue, field):
+    products = Product.objects.published().with_mechanisms(["cd19-car-t", "bcma-car-t"])
+    expected = {
+        row[field]: row["count"]
+        for row in Product.objects.filter(pk__in=products.values("pk"))
+        .values(field)
+        .annotate(count=Count("pk", distinct=True))
+    }
+    assert expected
+    assert {row[field]: row["count"] for row in products.count_by(field)} == expected
+
+
+def test_latest_events_are_the_newest_by_exact_or_partial_date(catalogue):
+    product = kymriah()
+    for partial in ("2026", "2026-04", "2026-11", "2025-12"):
+        AuthorisationEvent.objects.create(
+            product=product, kind="renewal", date_partial=partial, note="partial"
+        )
+    AuthorisationEvent.objects.create(
+        product=product, kind="renewal", date=datetime.date(2026, 4, 30), note="exact"
+    )
+    everything = sorted(
+        AuthorisationEvent.objects.exclude(date__isnull=True, date_partial=""),
+        key=lambda e: (partial_date_sort_key(e.date, e.date_partial), e.pk),
+        reverse=True,
+    )
+    for limit in (1, 3, 8, 20):
+        latest = latest_events(AuthorisationEvent.objects.all(), limit=limit)
+        assert [e.pk for e in latest] == [e.pk for e in everything[:limit]]
+    added = [e.date_partial or e.date.isoformat() for e in everything if e.product == product]
+    assert added[:5] == ["2026", "2026-11", "2026-04", "2026-04-30", "2025-12"]
