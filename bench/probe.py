@@ -75,9 +75,9 @@ def choose_urls() -> dict[str, str]:
 
 
 def probe(*, explain_to: str = "") -> dict:
-    from django.db import connection
+    from django.core.cache import caches
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     setup_test_environment()  # lets the test client in (ALLOWED_HOSTS gains "testserver")
     client = Client()
@@ -86,23 +86,22 @@ def probe(*, explain_to: str = "") -> dict:
     results = {}
     for name, url in urls.items():
         headers = {"if-none-match": etag} if name == "api_revalidation_304" and etag else {}
-        client.get(url, headers=headers)  # warm: caches, templates, connection
-        started = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, headers=headers)
-            if getattr(response, "streaming", False):
-                body = b"".join(response.streaming_content)
-            else:
-                body = response.content
-        elapsed = time.perf_counter() - started
+        client.get(url, headers=headers)  # warm: templates, connection
+        # Uncached: the request computed afresh (no cached response or counts), as the first
+        # visitor after an edit gets it; then cached, as every later visitor gets it.
+        caches["catalogue"].clear()
+        response, queries, elapsed, body = timed_request(client, url, headers)
+        _response, cached_queries, cached_elapsed, _body = timed_request(client, url, headers)
         timed = sorted(queries.captured_queries, key=lambda query: -float(query["time"]))
         results[name] = {
             "url": url,
             "status": response.status_code,
             "sql": len(queries),
+            "cached_sql": len(cached_queries),
             "bytes": len(body),
             # One request alone, in-process (no HTTP, no concurrency): where the time goes.
             "solo_ms": round(elapsed * 1000, 1),
+            "cached_ms": round(cached_elapsed * 1000, 1),
             "sql_ms": round(sum(float(query["time"]) for query in timed) * 1000, 1),
             "slowest_sql": [
                 {"ms": round(float(query["time"]) * 1000, 1), "sql": query["sql"][:300]}
@@ -112,6 +111,20 @@ def probe(*, explain_to: str = "") -> dict:
         if explain_to:
             explain(name, url, timed, explain_to)
     return {"endpoints": results, "etag": etag}
+
+
+def timed_request(client, url: str, headers: dict):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+        if getattr(response, "streaming", False):
+            body = b"".join(response.streaming_content)
+        else:
+            body = response.content
+    return response, queries, time.perf_counter() - started, body
 
 
 def explain(name: str, url: str, queries: list[dict], path: str) -> None:
