@@ -126,6 +126,9 @@ CATALOGUE_PAGE_SIZE = 20
 CATALOGUE_MAX_PAGE_SIZE = 100
 #: Serve visitors' pages from the cache of their catalogue version (products/caching.py).
 CATALOGUE_CACHE_PAGES = True
+#: Seconds a worker may reuse its reading of the catalogue version for visitors' requests: an
+#: edit reaches the public at most this late. 0 reads it for every request.
+CATALOGUE_VERSION_MAX_AGE = env.float("CATALOGUE_VERSION_MAX_AGE", default=1.0)
 
 # Per process, in memory. "catalogue" holds rendered pages, API responses and facet counts, each
 # keyed by the catalogue version (products/caching.py), so entries are never stale; the limit

@@ -4,7 +4,8 @@ Everything public is computed from the catalogue's tables, and every write to th
 row of ``CatalogueVersion`` in the same transaction (migration 0007). A cache key that includes
 that version therefore names one state of the catalogue: a curator's edit or an import changes the
 key of every page, response and count on the next request, and old entries simply age out of the
-cache. Reading the version is one primary-key lookup, done once per request.
+cache. Reading the version is one primary-key lookup, done once per request (and shared by a
+process's requests for at most ``CATALOGUE_VERSION_MAX_AGE`` seconds).
 
 - ``catalogue_stamp(request)``: the version (as a key) and the time of the last change.
 - ``cached_page``: a view decorator that keeps the rendered page of anonymous visitors.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -22,9 +24,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.http import HttpResponse
-
-from products.models import CatalogueVersion
 
 #: The alias of ``settings.CACHES`` that holds pages, responses and counts.
 CACHE_ALIAS = "catalogue"
@@ -41,7 +42,10 @@ class Stamp:
 
 
 def read_stamp() -> Stamp:
-    row = CatalogueVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    """The stamp in the database now (one primary-key lookup)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version, changed_at FROM products_catalogueversion WHERE id = 1")
+        row = cursor.fetchone()
     if row is None:  # tables truncated and not yet written to: nothing public to cache
         return Stamp("empty", None)
     version, changed_at = row
@@ -50,13 +54,32 @@ def read_stamp() -> Stamp:
     return Stamp(f"{version}@{changed_at.isoformat()}", changed_at)
 
 
+#: This process's last reading: (when it was read, by time.monotonic(); the stamp).
+_last_read: tuple[float, Stamp] | None = None
+
+
 def catalogue_stamp(request=None) -> Stamp:
-    """The catalogue's current stamp, read once per request (or at each call without one)."""
-    if request is None:
-        return read_stamp()
-    stamp = getattr(request, "_catalogue_stamp", None)
-    if stamp is None:
-        stamp = request._catalogue_stamp = read_stamp()
+    """The catalogue's stamp for this request: read once per request, shared for a moment.
+
+    A visitor's request reuses this process's reading if it is younger than
+    ``settings.CATALOGUE_VERSION_MAX_AGE`` seconds, so a change reaches visitors that much later
+    at most (the API already lets clients reuse a response for five minutes); a signed-in
+    user's request (a curator checking an edit) or a call without a request reads it afresh.
+    """
+    global _last_read
+    if request is not None and (stamp := getattr(request, "_catalogue_stamp", None)):
+        return stamp
+    max_age = settings.CATALOGUE_VERSION_MAX_AGE
+    now = time.monotonic()
+    user = getattr(request, "user", None)
+    shared = request is not None and max_age > 0 and not (user and user.is_authenticated)
+    if shared and _last_read is not None and now - _last_read[0] < max_age:
+        stamp = _last_read[1]
+    else:
+        stamp = read_stamp()
+        _last_read = (now, stamp)
+    if request is not None:
+        request._catalogue_stamp = stamp
     return stamp
 
 

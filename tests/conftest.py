@@ -47,4 +47,6 @@ def pytest_configure(config):
     # Tests read the context a page was rendered with, which a cached page has not; the caching
     # tests (tests/test_caching.py) and the served site (browser, load) keep it on.
     settings.CATALOGUE_CACHE_PAGES = False
+    # Tests edit and read back at once; tests/test_caching.py checks the shared reading.
+    settings.CATALOGUE_VERSION_MAX_AGE = 0
     settings.WHITENOISE_USE_FINDERS = True

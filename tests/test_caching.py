@@ -87,6 +87,23 @@ def test_the_stamp_is_read_once_per_request(catalogue, rf):
     assert len(queries) == 1
 
 
+def test_visitors_share_a_reading_for_at_most_the_max_age(catalogue, rf, settings, admin_user):
+    settings.CATALOGUE_VERSION_MAX_AGE = 60
+    first = catalogue_stamp(rf.get("/"))
+    Product.objects.filter(slug="kymriah").update(target="CD19")
+    with CaptureQueriesContext(connection) as queries:
+        assert catalogue_stamp(rf.get("/")) == first  # a visitor, within the max age
+    assert len(queries) == 0
+    curator = rf.get("/")
+    curator.user = admin_user
+    fresh = catalogue_stamp(curator)  # a signed-in user sees the edit at once
+    assert fresh != first
+    assert catalogue_stamp() == fresh  # as does any call outside a request
+    settings.CATALOGUE_VERSION_MAX_AGE = 0
+    Product.objects.filter(slug="kymriah").update(target="CD19 again")
+    assert catalogue_stamp(rf.get("/")) != fresh
+
+
 def test_a_truncated_version_row_comes_back_with_the_next_write(catalogue):
     CatalogueVersion.objects.all().delete()
     assert catalogue_stamp().key == "empty"

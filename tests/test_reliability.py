@@ -104,6 +104,9 @@ def test_pages_answer_503_while_the_database_is_down_and_recover_without_a_resta
                 assert server.get(path)[0] == 200, path
 
         stop_database(pgdata)
+        # A worker may answer from its cache while its reading of the catalogue version is
+        # younger than CATALOGUE_VERSION_MAX_AGE (1 s): then it must ask the database.
+        time.sleep(1.2)
         try:
             status, headers, body = server.get("/healthz")
             assert status == 503
