@@ -21,6 +21,8 @@ from products.querysets import ProductQuerySet
 NOT_KNOWN = _("Not known")
 #: Parameters that change the order or the page of a list, never its counts.
 UNFILTERED = ("ordering", "page", "page_size")
+#: At most this many options in a vocabulary's group: a page must not grow with the catalogue.
+MAX_OPTIONS = 100
 
 
 @dataclass
@@ -142,8 +144,18 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
         selected = _selected(filterset, param)
         rows = count_by(param, f"{path}__slug", f"{path}__name")
         rows = [row for row in rows if row[f"{path}__slug"]]
-        rows.sort(key=lambda row, path=path: row[f"{path}__name"].casefold())
         group = facet(param, label, widget)
+        if len(rows) > MAX_OPTIONS:  # the busiest ones; the search box finds the others
+            rows.sort(key=lambda row: -row["count"])
+            rows = [
+                row
+                for rank, row in enumerate(rows)
+                if rank < MAX_OPTIONS or row[f"{path}__slug"] in selected
+            ]
+            group.help_text = _(
+                "The %(count)s with the most products; search for any other by its name."
+            ) % {"count": MAX_OPTIONS}
+        rows.sort(key=lambda row, path=path: row[f"{path}__name"].casefold())
         for row in rows:
             value = row[f"{path}__slug"]
             group.options.append(

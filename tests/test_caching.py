@@ -50,9 +50,11 @@ WRITES = {
     "new indication": lambda: Indication.objects.create(
         product=kymriah(), condition="Something new", position=9
     ),
-    "indication's areas": lambda: Indication.objects.filter(product__slug="kymriah")
-    .first()
-    .therapeutic_areas.add(TherapeuticArea.objects.get(slug="melanoma")),
+    "indication's areas": lambda: (
+        Indication.objects.filter(product__slug="kymriah")
+        .first()
+        .therapeutic_areas.add(TherapeuticArea.objects.get(slug="melanoma"))
+    ),
     "product's mechanisms": lambda: kymriah().mechanisms.clear(),
     "event": lambda: AuthorisationEvent.objects.filter(product__slug="kymriah").delete(),
     "category": lambda: Category.objects.filter(slug="combined").update(name="Combined"),
@@ -183,7 +185,8 @@ def test_facet_counts_are_reused_across_pages_and_orderings(client, catalogue):
     assert first.status_code == second.status_code == 200
     assert cold - warm == len(first.context["facets"])  # one count query per filter group
     counts = {
-        facet.param: [(o.value, o.count) for o in facet.options] for facet in first.context["facets"]
+        facet.param: [(o.value, o.count) for o in facet.options]
+        for facet in first.context["facets"]
     }
     assert counts == {
         facet.param: [(o.value, o.count) for o in facet.options]
@@ -228,3 +231,25 @@ def test_latest_events_are_the_newest_by_exact_or_partial_date(catalogue):
         assert [e.pk for e in latest] == [e.pk for e in everything[:limit]]
     added = [e.date_partial or e.date.isoformat() for e in everything if e.product == product]
     assert added[:5] == ["2026", "2026-11", "2026-04", "2026-04-30", "2025-12"]
+
+
+def test_a_group_lists_at_most_its_busiest_options_and_the_selected_one(
+    client, catalogue, monkeypatch
+):
+    monkeypatch.setattr("products.facets.MAX_OPTIONS", 3)
+    rarest = (
+        Company.objects.filter(products__status="authorised", products__is_published=True)
+        .annotate(n=Count("products"))
+        .order_by("n", "slug")
+        .first()
+    )
+    response = client.get(LIST + f"?holder={rarest.slug}")
+    holders = next(f for f in response.context["facets"] if f.param == "holder")
+    assert holders.help_text
+    counts = [option.count for option in holders.options if not option.selected]
+    assert len(counts) == 3
+    assert [(o.value, o.count > 0) for o in holders.options if o.selected] == [(rarest.slug, True)]
+    everyone = Product.objects.published().held_authorisation().count_by("holder__slug")
+    assert min(counts) >= sorted((row["count"] for row in everyone), reverse=True)[2]
+    areas = next(f for f in response.context["facets"] if f.param == "therapeutic_area")
+    assert len([o for o in areas.options if not o.selected]) <= 3
