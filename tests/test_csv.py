@@ -12,8 +12,13 @@ from tests.factories import ProductFactory
 EXPORT = reverse("products:product_export")
 
 
+def content(response) -> bytes:
+    assert response.streaming  # written while it is sent, never held whole in memory
+    return b"".join(response.streaming_content)
+
+
 def rows(response) -> list[dict]:
-    text = response.content.decode("utf-8-sig")
+    text = content(response).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -22,8 +27,9 @@ def test_export_is_a_csv_attachment_with_a_header_row(client, catalogue):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="atmp-catalogue.csv"'
-    assert response.content.startswith("\ufeff".encode())  # spreadsheets detect UTF-8
-    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    body = content(response)
+    assert body.startswith("\ufeff".encode())  # spreadsheets detect UTF-8
+    header = next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert header == [name for name, _value in COLUMNS] + ["url", "updated_at"]
 
 
@@ -70,11 +76,10 @@ def test_commas_quotes_and_newlines_are_quoted(client, catalogue):
         inn="line one\nline two",
         route_of_administration='=HYPERLINK("http://evil")',
     )
-    response = client.get(EXPORT + "?q=quoted")
-    text = response.content.decode("utf-8-sig")
+    text = content(client.get(EXPORT + "?q=quoted")).decode("utf-8-sig")
     assert '"Quoted ""Name"", Ltd"' in text
     assert '"line one\nline two"' in text
-    (row,) = rows(response)
+    (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["name"] == 'Quoted "Name", Ltd'
     assert row["inn"] == "line one\nline two"
     assert row["route_of_administration"] == '\'=HYPERLINK("http://evil")'  # not a formula
@@ -109,6 +114,7 @@ def test_export_follows_the_ordering(client, catalogue):
 def test_an_invalid_parameter_is_a_400_with_a_plain_message(client, catalogue, query):
     response = client.get(EXPORT + "?" + query)
     assert response.status_code == 400
+    assert not response.streaming  # checked before the file begins
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     body = response.content.decode()
     assert body.startswith("The CSV was not made: " + query.split("=")[0] + ": ")
