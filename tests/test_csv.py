@@ -4,10 +4,18 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import reverse
 
-from products.csv_export import COLUMNS
-from tests.factories import ProductFactory
+from products import csv_export
+from products.csv_export import COLUMNS, product_url_maker
+from products.models import Indication
+from tests.factories import (
+    MechanismOfActionFactory,
+    ProductFactory,
+    TherapeuticAreaFactory,
+)
 
 EXPORT = reverse("products:product_export")
 
@@ -119,3 +127,86 @@ def test_an_invalid_parameter_is_a_400_with_a_plain_message(client, catalogue, q
     body = response.content.decode()
     assert body.startswith("The CSV was not made: " + query.split("=")[0] + ": ")
     assert body.count("\n") == 1
+
+
+def test_list_cells_follow_the_pages_order_and_name_a_shared_area_once(client, catalogue):
+    alpha, mid, zeta = (
+        TherapeuticAreaFactory(name=f"{word} area") for word in ("Alpha", "Mid", "Zeta")
+    )
+    mechanisms = [
+        MechanismOfActionFactory(name="Zulu mechanism"),
+        MechanismOfActionFactory(name="Alpha mechanism"),
+    ]
+    product = ProductFactory(name="Orderex", slug="orderex", mechanisms=mechanisms, indications=[])
+    # Created out of order: the CSV follows position, then creation (id), as the pages do.
+    second = Indication.objects.create(product=product, condition="Second", position=2)
+    second.therapeutic_areas.set([zeta, alpha])
+    first = Indication.objects.create(product=product, condition="First", position=1)
+    first.therapeutic_areas.set([zeta, mid])
+    also_second = Indication.objects.create(product=product, condition="Also second", position=2)
+    also_second.therapeutic_areas.set([alpha])
+
+    (row,) = rows(client.get(EXPORT + "?q=orderex"))
+    assert row["indications"] == "First | Second | Also second"
+    # Each indication's areas by name; Zeta (first and second) and Alpha (second and also
+    # second) once each, where they first appear.
+    assert row["therapeutic_areas"] == "Mid area | Zeta area | Alpha area"
+    assert row["mechanisms"] == "Alpha mechanism | Zulu mechanism"
+    assert row["indications"].split(" | ") == [i.condition for i in product.indications.all()]
+    assert row["mechanisms"].split(" | ") == [m.name for m in product.mechanisms.all()]
+
+
+def test_a_product_without_lists_holder_or_category_reads_not_known(client, catalogue):
+    product = ProductFactory(
+        name="Emptex", slug="emptex", holder=None, category=None, indications=[], is_prime=None
+    )
+    product.mechanisms.clear()
+    (row,) = rows(client.get(EXPORT + "?q=emptex"))
+    for column in ("indications", "therapeutic_areas", "mechanisms", "holder", "category", "prime"):
+        assert row[column] == "not known", column
+    assert row["former_names"] == "" and row["orphan"] == "yes" and row["conditional"] == "no"
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(
+    client, catalogue, django_assert_max_num_queries
+):
+    def export() -> tuple[int, list[dict]]:
+        with CaptureQueriesContext(connection) as queries:
+            exported = rows(client.get(EXPORT + "?category=gene-therapy"))
+        return len(queries), exported
+
+    before, few = export()
+    ProductFactory.create_batch(12)  # each with a holder, mechanism, indication, area, event
+    with django_assert_max_num_queries(before):
+        after, many = export()
+    assert len(many) == len(few) + 12 and after == before
+    # Validation of the category (1) and the export itself (1): events and the search columns
+    # are not read.
+    assert before == 2
+    with CaptureQueriesContext(connection) as queries:
+        content(client.get(EXPORT))
+    sql = " ".join(query["sql"] for query in queries)
+    assert "authorisationevent" not in sql and "search_" not in sql
+
+
+def test_the_file_is_the_same_whatever_the_sizes_of_fetches_and_pieces(
+    client, catalogue, monkeypatch
+):
+    whole = client.get(EXPORT + "?status=authorised&status=refused")
+    expected = content(whole)
+    monkeypatch.setattr(csv_export, "FETCH_SIZE", 3)
+    monkeypatch.setattr(csv_export, "ROWS_PER_PIECE", 4)
+    pieces = list(client.get(EXPORT + "?status=authorised&status=refused").streaming_content)
+    assert len(pieces) > 5 and pieces[0].startswith("\ufeff".encode())
+    assert b"".join(pieces) == expected
+
+
+@pytest.mark.parametrize("prefix", ["/", "/catalogue/"])
+@pytest.mark.parametrize("secure", [False, True])
+def test_product_urls_are_the_absolute_urls_of_their_pages(rf, catalogue, prefix, secure):
+    with override_script_prefix(prefix):
+        request = rf.get(EXPORT, secure=secure)
+        url_of = product_url_maker(request)
+        for product in catalogue:
+            expected = request.build_absolute_uri(product.get_absolute_url())
+            assert url_of(product.slug) == expected
