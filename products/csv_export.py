@@ -12,15 +12,13 @@ response is being sent, so that neither the models nor the whole file are ever h
 from __future__ import annotations
 
 import csv
-import functools
 import operator
 from collections.abc import Callable, Iterable, Iterator
 
 from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case, Func, OuterRef, QuerySet, Subquery, TextField, Value, When
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import get_language
 
 from products.choices import Status
 from products.models import Indication, Product
@@ -44,6 +42,9 @@ def export_rows(products: QuerySet[Product]) -> QuerySet[Row]:
     The lists come aggregated by correlated subqueries, in the order the pages show them:
     indications by position, therapeutic areas indication by indication (each by name; repeats
     are dropped by ``_areas``), mechanisms by name (``MechanismOfAction.Meta.ordering``).
+    The status comes as its name in the active language (``get_status_display()``), and
+    ``updated_at`` as the text of ``isoformat(timespec="seconds")`` in the connection's time
+    zone, where the ORM's datetimes are: reading a timestamp costs more than formatting it.
     """
     indications = Indication.objects.filter(product=OuterRef("pk")).order_by().values("product")
     areas = (
@@ -56,6 +57,7 @@ def export_rows(products: QuerySet[Product]) -> QuerySet[Row]:
         .order_by()
         .values("product")
     )
+    status_names = [When(status=value, then=Value(str(label))) for value, label in Status.choices]
     return products.values(
         "name",
         "slug",
@@ -63,7 +65,6 @@ def export_rows(products: QuerySet[Product]) -> QuerySet[Row]:
         "inn",
         "ema_product_number",
         "category__name",
-        "status",
         "status_date",
         "authorisation_date",
         "authorisation_date_partial",
@@ -80,7 +81,13 @@ def export_rows(products: QuerySet[Product]) -> QuerySet[Row]:
         "is_prime",
         "atc_code",
         "epar_url",
-        "updated_at",
+        status_name=Case(*status_names, default="status"),
+        updated=Func(
+            "updated_at",
+            Value('YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'),
+            function="to_char",
+            output_field=TextField(),
+        ),
         conditions=Subquery(
             indications.annotate(
                 joined=StringAgg("condition", JOINER, order_by=("position", "pk"))
@@ -124,19 +131,6 @@ def _authorisation_date(row: Row) -> str:
     return row["authorisation_date_partial"] or NOT_KNOWN
 
 
-@functools.lru_cache
-def _status_labels(language: str | None) -> dict[str, str]:
-    """The statuses' names in the active ``language``: once per language, not per row.
-
-    (``str()`` of a lazy label costs more than the rest of the row's cells together.)
-    """
-    return {value: str(label) for value, label in Status.choices}
-
-
-def _status(row: Row) -> str:
-    return _status_labels(get_language())[row["status"]]
-
-
 def _areas(row: Row) -> str:
     """Each therapeutic area once, in the order of the indications that first name it."""
     return JOINER.join(dict.fromkeys(row["area_names"] or ())) or NOT_KNOWN
@@ -150,7 +144,7 @@ COLUMNS: list[tuple[str, Callable[[Row], str]]] = [
     ("inn", _text("inn")),
     ("ema_product_number", _text("ema_product_number")),
     ("category", _text("category__name")),
-    ("status", _status),
+    ("status", operator.itemgetter("status_name")),
     ("status_date", _date("status_date")),
     ("authorisation_date", _authorisation_date),
     ("holder", _text("holder__name")),
@@ -171,10 +165,6 @@ COLUMNS: list[tuple[str, Callable[[Row], str]]] = [
     ("epar_url", _text("epar_url")),
 ]
 HEADER = [header for header, _value in COLUMNS] + ["url", "updated_at"]
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def product_url_maker(request: HttpRequest) -> Callable[[str], str]:
@@ -203,12 +193,10 @@ def _pieces(rows: Iterable[Row], url_of: Callable[[str], str]) -> Iterator[str]:
     writer = csv.writer(Echo(), lineterminator="\r\n")
     lines = [BYTE_ORDER_MARK + writer.writerow(HEADER)]
     for row in rows:
-        lines.append(
-            writer.writerow(
-                [_cell(value(row)) for _header, value in COLUMNS]
-                + [url_of(row["slug"]), row["updated_at"].isoformat(timespec="seconds")]
-            )
-        )
+        cells = [value(row) for _header, value in COLUMNS]
+        # A cell that a spreadsheet would run as a formula gets a leading apostrophe.
+        cells = ["'" + cell if cell.startswith(FORMULA_STARTS) else cell for cell in cells]
+        lines.append(writer.writerow([*cells, url_of(row["slug"]), row["updated"]]))
         if len(lines) == ROWS_PER_PIECE:
             yield "".join(lines)
             lines = []

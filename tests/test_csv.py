@@ -1,6 +1,7 @@
 """/products/export.csv: the list's filters, one row per product, a header, correct quoting."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -9,8 +10,9 @@ from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import reverse
 
 from products import csv_export
+from products.choices import Status
 from products.csv_export import COLUMNS, product_url_maker
-from products.models import Indication
+from products.models import Indication, Product
 from tests.factories import (
     MechanismOfActionFactory,
     ProductFactory,
@@ -210,3 +212,19 @@ def test_product_urls_are_the_absolute_urls_of_their_pages(rf, catalogue, prefix
         for product in catalogue:
             expected = request.build_absolute_uri(product.get_absolute_url())
             assert url_of(product.slug) == expected
+
+
+def test_status_and_update_time_read_as_the_orm_gives_them(client, catalogue):
+    utc = datetime.timezone.utc
+    last_microsecond = datetime.datetime(2025, 3, 30, 1, 59, 59, 999999, tzinfo=utc)
+    Product.objects.filter(slug="kymriah").update(updated_at=last_microsecond)
+    all_statuses = "&".join(f"status={status}" for status in Status.values)
+    exported = rows(client.get(EXPORT + "?" + all_statuses))
+    products = {product.slug: product for product in Product.objects.published()}
+    assert len(exported) == len(products) > 40
+    for row in exported:
+        product = products[row["slug"]]
+        assert row["status"] == product.get_status_display()
+        assert row["updated_at"] == product.updated_at.isoformat(timespec="seconds")
+    kymriah = next(row for row in exported if row["slug"] == "kymriah")
+    assert kymriah["updated_at"] == "2025-03-30T01:59:59+00:00"  # cut to the second, not rounded
