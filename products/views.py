@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -18,7 +18,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from products.choices import HELD_AUTHORISATION, Status
-from products.csv_export import write_products_csv
+from products.csv_export import product_url_maker, stream_products_csv
 from products.facets import build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
 from products.history import public_change_log
@@ -446,10 +446,11 @@ class TherapeuticAreaDetailView(DetailView):
 
 
 def product_export(request):
-    """The list as CSV, with the list's parameters; a bad parameter is a 400 with the reason."""
-    filterset = ProductFilterSet(
-        request.GET, queryset=Product.objects.published().with_related(), request=request
-    )
+    """The list as CSV, with the list's parameters; a bad parameter is a 400 with the reason.
+
+    The file is streamed as it is written (``csv_export``), from one query however many rows.
+    """
+    filterset = ProductFilterSet(request.GET, queryset=Product.objects.published(), request=request)
     if not filterset.is_valid():
         lines = [
             f"{param}: {message}"
@@ -461,9 +462,7 @@ def product_export(request):
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    text = write_products_csv(
-        filterset.qs, url_of=lambda product: request.build_absolute_uri(product.get_absolute_url())
-    )
-    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
+    pieces = stream_products_csv(filterset.qs, url_of=product_url_maker(request))
+    response = StreamingHttpResponse(pieces, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="atmp-catalogue.csv"'
     return response

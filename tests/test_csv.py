@@ -1,19 +1,34 @@
 """/products/export.csv: the list's filters, one row per product, a header, correct quoting."""
 
 import csv
+import datetime
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import reverse
 
-from products.csv_export import COLUMNS
-from tests.factories import ProductFactory
+from products import csv_export
+from products.choices import Status
+from products.csv_export import COLUMNS, product_url_maker
+from products.models import Indication, Product
+from tests.factories import (
+    MechanismOfActionFactory,
+    ProductFactory,
+    TherapeuticAreaFactory,
+)
 
 EXPORT = reverse("products:product_export")
 
 
+def content(response) -> bytes:
+    assert response.streaming  # written while it is sent, never held whole in memory
+    return b"".join(response.streaming_content)
+
+
 def rows(response) -> list[dict]:
-    text = response.content.decode("utf-8-sig")
+    text = content(response).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -22,8 +37,9 @@ def test_export_is_a_csv_attachment_with_a_header_row(client, catalogue):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="atmp-catalogue.csv"'
-    assert response.content.startswith("\ufeff".encode())  # spreadsheets detect UTF-8
-    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    body = content(response)
+    assert body.startswith("\ufeff".encode())  # spreadsheets detect UTF-8
+    header = next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert header == [name for name, _value in COLUMNS] + ["url", "updated_at"]
 
 
@@ -70,11 +86,10 @@ def test_commas_quotes_and_newlines_are_quoted(client, catalogue):
         inn="line one\nline two",
         route_of_administration='=HYPERLINK("http://evil")',
     )
-    response = client.get(EXPORT + "?q=quoted")
-    text = response.content.decode("utf-8-sig")
+    text = content(client.get(EXPORT + "?q=quoted")).decode("utf-8-sig")
     assert '"Quoted ""Name"", Ltd"' in text
     assert '"line one\nline two"' in text
-    (row,) = rows(response)
+    (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["name"] == 'Quoted "Name", Ltd'
     assert row["inn"] == "line one\nline two"
     assert row["route_of_administration"] == '\'=HYPERLINK("http://evil")'  # not a formula
@@ -109,7 +124,107 @@ def test_export_follows_the_ordering(client, catalogue):
 def test_an_invalid_parameter_is_a_400_with_a_plain_message(client, catalogue, query):
     response = client.get(EXPORT + "?" + query)
     assert response.status_code == 400
+    assert not response.streaming  # checked before the file begins
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     body = response.content.decode()
     assert body.startswith("The CSV was not made: " + query.split("=")[0] + ": ")
     assert body.count("\n") == 1
+
+
+def test_list_cells_follow_the_pages_order_and_name_a_shared_area_once(client, catalogue):
+    alpha, mid, zeta = (
+        TherapeuticAreaFactory(name=f"{word} area") for word in ("Alpha", "Mid", "Zeta")
+    )
+    mechanisms = [
+        MechanismOfActionFactory(name="Zulu mechanism"),
+        MechanismOfActionFactory(name="Alpha mechanism"),
+    ]
+    product = ProductFactory(name="Orderex", slug="orderex", mechanisms=mechanisms, indications=[])
+    # Created out of order: the CSV follows position, then creation (id), as the pages do.
+    second = Indication.objects.create(product=product, condition="Second", position=2)
+    second.therapeutic_areas.set([zeta, alpha])
+    first = Indication.objects.create(product=product, condition="First", position=1)
+    first.therapeutic_areas.set([zeta, mid])
+    also_second = Indication.objects.create(product=product, condition="Also second", position=2)
+    also_second.therapeutic_areas.set([alpha])
+
+    (row,) = rows(client.get(EXPORT + "?q=orderex"))
+    assert row["indications"] == "First | Second | Also second"
+    # Each indication's areas by name; Zeta (first and second) and Alpha (second and also
+    # second) once each, where they first appear.
+    assert row["therapeutic_areas"] == "Mid area | Zeta area | Alpha area"
+    assert row["mechanisms"] == "Alpha mechanism | Zulu mechanism"
+    assert row["indications"].split(" | ") == [i.condition for i in product.indications.all()]
+    assert row["mechanisms"].split(" | ") == [m.name for m in product.mechanisms.all()]
+
+
+def test_a_product_without_lists_holder_or_category_reads_not_known(client, catalogue):
+    product = ProductFactory(
+        name="Emptex", slug="emptex", holder=None, category=None, indications=[], is_prime=None
+    )
+    product.mechanisms.clear()
+    (row,) = rows(client.get(EXPORT + "?q=emptex"))
+    for column in ("indications", "therapeutic_areas", "mechanisms", "holder", "category", "prime"):
+        assert row[column] == "not known", column
+    assert row["former_names"] == "" and row["orphan"] == "yes" and row["conditional"] == "no"
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(
+    client, catalogue, django_assert_max_num_queries
+):
+    def export() -> tuple[int, list[dict]]:
+        with CaptureQueriesContext(connection) as queries:
+            exported = rows(client.get(EXPORT + "?category=gene-therapy"))
+        return len(queries), exported
+
+    before, few = export()
+    ProductFactory.create_batch(12)  # each with a holder, mechanism, indication, area, event
+    with django_assert_max_num_queries(before):
+        after, many = export()
+    assert len(many) == len(few) + 12 and after == before
+    # Validation of the category (1) and the export itself (1): events and the search columns
+    # are not read.
+    assert before == 2
+    with CaptureQueriesContext(connection) as queries:
+        content(client.get(EXPORT))
+    sql = " ".join(query["sql"] for query in queries)
+    assert "authorisationevent" not in sql and "search_" not in sql
+
+
+def test_the_file_is_the_same_whatever_the_sizes_of_fetches_and_pieces(
+    client, catalogue, monkeypatch
+):
+    whole = client.get(EXPORT + "?status=authorised&status=refused")
+    expected = content(whole)
+    monkeypatch.setattr(csv_export, "FETCH_SIZE", 3)
+    monkeypatch.setattr(csv_export, "ROWS_PER_PIECE", 4)
+    pieces = list(client.get(EXPORT + "?status=authorised&status=refused").streaming_content)
+    assert len(pieces) > 5 and pieces[0].startswith("\ufeff".encode())
+    assert b"".join(pieces) == expected
+
+
+@pytest.mark.parametrize("prefix", ["/", "/catalogue/"])
+@pytest.mark.parametrize("secure", [False, True])
+def test_product_urls_are_the_absolute_urls_of_their_pages(rf, catalogue, prefix, secure):
+    with override_script_prefix(prefix):
+        request = rf.get(EXPORT, secure=secure)
+        url_of = product_url_maker(request)
+        for product in catalogue:
+            expected = request.build_absolute_uri(product.get_absolute_url())
+            assert url_of(product.slug) == expected
+
+
+def test_status_and_update_time_read_as_the_orm_gives_them(client, catalogue):
+    utc = datetime.timezone.utc
+    last_microsecond = datetime.datetime(2025, 3, 30, 1, 59, 59, 999999, tzinfo=utc)
+    Product.objects.filter(slug="kymriah").update(updated_at=last_microsecond)
+    all_statuses = "&".join(f"status={status}" for status in Status.values)
+    exported = rows(client.get(EXPORT + "?" + all_statuses))
+    products = {product.slug: product for product in Product.objects.published()}
+    assert len(exported) == len(products) > 40
+    for row in exported:
+        product = products[row["slug"]]
+        assert row["status"] == product.get_status_display()
+        assert row["updated_at"] == product.updated_at.isoformat(timespec="seconds")
+    kymriah = next(row for row in exported if row["slug"] == "kymriah")
+    assert kymriah["updated_at"] == "2025-03-30T01:59:59+00:00"  # cut to the second, not rounded
