@@ -1,11 +1,16 @@
 """`make run`'s command explains a bad set-up in one line instead of a traceback."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 from django.conf import settings
+
+from tests.test_backup import create_database, drop_database, settings_dict  # noqa: F401
 
 
 def serve(*args, env):
@@ -49,3 +54,39 @@ def test_a_port_in_use_is_one_clear_line():
         f"CommandError: port {port} on 127.0.0.1 is already in use (Address already in use); "
         f"stop what runs there or choose another port, e.g. PORT={port + 1} make run"
     )
+
+
+def test_sigterm_stops_gunicorn_and_the_command_cleanly(settings_dict):  # noqa: F811
+    name = f"serve_test_{os.getpid()}"
+    url = create_database(settings_dict, name)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", f"--port={port}", "--workers=1"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ["PATH"], "SECRET_KEY": "x" * 50, "DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("serve did not answer within 120 s")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+        assert "stopped" in output and "Traceback" not in output
+        with socket.socket() as probe:  # gunicorn is gone: the port is free again
+            probe.bind(("127.0.0.1", port))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        drop_database(settings_dict, name)

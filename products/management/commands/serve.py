@@ -44,6 +44,10 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Migrate, load the catalogue into an empty database, collect static files and serve."
 
@@ -76,6 +80,9 @@ class Command(BaseCommand):
             "--graceful-timeout=5",
         ]
         process = subprocess.Popen(gunicorn, env=os.environ.copy())
+        # `kill`, systemd or a container stop send SIGTERM: stop as Ctrl-C does, so that the
+        # embedded PostgreSQL this process started stops with it.
+        signal.signal(signal.SIGTERM, interrupt)
         try:
             code = process.wait()
         except KeyboardInterrupt:
