@@ -34,7 +34,7 @@ print(json.dumps({
     "without_indication": sum(not p.indications.all() for p in products),
     "without_events": sum(not p.events.all() for p in products),
     "without_mechanism": sum(not p.mechanisms.all() for p in products),
-    "searchable": Product.objects.exclude(search_document="").count(),
+    "searchable": Product.objects.exclude(search_vector=None).count(),
     "history": Product.history.count(),
     "found_by_typo": Product.objects.search(first.name[:-1] + "x").filter(pk=first.pk).exists(),
 }))
