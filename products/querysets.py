@@ -6,7 +6,14 @@ import datetime
 import re
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import (
+    CombinedSearchQuery,
+    SearchQuery,
+    SearchQueryCombinable,
+    SearchQueryField,
+    SearchRank,
+    TrigramWordSimilarity,
+)
 from django.db import models
 from django.db.models import Case, Count, F, Func, Prefetch, Q, TextField, Value, When
 from django.db.models.functions import (
@@ -56,6 +63,41 @@ def prefix_query(terms: Iterable[str], operator: str) -> SearchQuery:
     """``to_tsquery('simple', unaccent("'t1':* & 't2':*"))``: each term as a word prefix."""
     raw = f" {operator} ".join(f"'{term}':*" for term in terms)
     return SearchQuery(unaccent(Value(raw)), search_type="raw", config="simple")
+
+
+class SimilarWords(Func):
+    """The lexicon's words like a term, as one tsquery ``'w1' | 'w2' | …``; null if none is.
+
+    The words of ``products_searchword`` (those of every search vector, ``models.SearchWord``)
+    that ``%>>`` the term: strict word similarity at least pg_trgm's threshold (0.5), found with
+    the lexicon's trigram index. Each is quoted as a tsquery lexeme (backslashes escaped, quotes
+    doubled) and the whole is cast, not parsed: a word stays one lexeme, whatever its characters.
+    Not correlated with the product: PostgreSQL computes it once per query.
+    """
+
+    # ``%%%%`` becomes ``%`` once Func and then the database driver have formatted the SQL.
+    template = (
+        "(SELECT string_agg("
+        r"'''' || replace(replace(word, E'\\', E'\\\\'), '''', '''''') || '''', ' | ')::tsquery"
+        " FROM products_searchword WHERE word %%%%>> %(expressions)s)"
+    )
+    output_field = SearchQueryField()
+
+
+def term_query(term: str) -> SearchQueryCombinable:
+    """What finds ``term`` in a search vector: ``'term':*``, and for a fuzzy term the words like it.
+
+    ``'kymria':* | 'kymriah'``: the lexicon's trigram index finds the words, then the vector's
+    full-text index alone finds the products, however long their documents.
+    """
+    prefix = prefix_query([term], "&")
+    if not is_fuzzy(term):
+        return prefix
+    similar = SimilarWords(unaccent(Value(term)))
+    # ``prefix || null`` is null: with no similar word, the prefix alone (twice) is left.
+    return CombinedSearchQuery(
+        prefix, SearchQueryCombinable.BITOR, Coalesce(similar, prefix), config=None
+    )
 
 
 def partial_date_sort_key(date_field: str, partial_field: str) -> Coalesce:
@@ -117,26 +159,23 @@ class ProductQuerySet(models.QuerySet):
     def search(self, text: str) -> ProductQuerySet:
         """Full-text search, ranked, forgiving misspellings and partial words; accents ignored.
 
-        Every word of ``text`` must be found in the product's search document (brand and former
+        Every word of ``text`` must be found in the product's search vector (brand and former
         names, INN, product number, ATC code, platform, target, category, mechanisms, holder,
         indications and therapeutic areas): as the beginning of a word (``onasem`` finds
         onasemnogene) or, by trigram similarity, as a misspelt word (``kymria`` finds Kymriah,
-        ``hemophilia`` finds haemophilia; see ``is_fuzzy``). Annotates ``search_rank`` for
-        ``order_by_relevance()``.
+        ``hemophilia`` finds haemophilia; see ``is_fuzzy`` and ``term_query``). One query, with
+        the vector's full-text index. Annotates ``search_rank`` for ``order_by_relevance()``.
         """
         terms = search_terms(text)
         if not terms:
             return self
-        condition = Q()
-        for term in terms:
-            found = Q(search_vector=prefix_query([term], "&"))
-            if is_fuzzy(term):
-                found |= Q(search_document__trigram_strict_word_similar=unaccent(Value(term)))
-            condition &= found
+        query = term_query(terms[0])
+        for term in terms[1:]:
+            query &= term_query(term)
         rank = SearchRank(F("search_vector"), prefix_query(terms, "|")) + TrigramWordSimilarity(
             unaccent(Value(" ".join(terms))), unaccent(Lower("name"))
         )
-        return self.filter(condition).annotate(search_rank=rank)
+        return self.filter(search_vector=query).annotate(search_rank=rank)
 
     def order_by_relevance(self) -> ProductQuerySet:
         """Best matches first after ``search()``; by name otherwise."""
@@ -232,10 +271,8 @@ class ProductQuerySet(models.QuerySet):
         """All that a list, a detail page, the CSV or the API shows, in a fixed number of queries"""
         from products.models import AuthorisationEvent, Indication
 
-        # The search columns are half of each row, kept by triggers and read only in SQL.
-        related = self.select_related("category", "holder").defer(
-            "search_document", "search_vector"
-        )
+        # The search vector is a large part of each row, kept by triggers and read only in SQL.
+        related = self.select_related("category", "holder").defer("search_vector")
         return related.prefetch_related(
             "mechanisms",
             Prefetch(

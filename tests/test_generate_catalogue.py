@@ -13,7 +13,8 @@ from tests.test_backup import create_database, drop_database, manage, settings_d
 CHECK = """
 import collections, json
 from django.core.exceptions import ValidationError
-from products.models import Product
+from django.db import connection
+from products.models import Product, SearchWord
 invalid = []
 products = Product.objects.prefetch_related(
     "events", "indications__therapeutic_areas", "mechanisms"
@@ -27,6 +28,13 @@ for product in products:
     except ValidationError as error:
         invalid.append(f"{product.slug}: {error}")
 first = products[0]
+with connection.cursor() as cursor:  # words of the vectors missing from the search lexicon
+    cursor.execute(
+        "SELECT count(*) FROM (SELECT w.word FROM products_product p,"
+        " products_searchword_of(p.search_vector) AS w(word)"
+        " EXCEPT SELECT word FROM products_searchword) AS missing"
+    )
+    missing_words = cursor.fetchone()[0]
 print(json.dumps({
     "products": products.count(),
     "invalid": invalid[:5],
@@ -34,8 +42,10 @@ print(json.dumps({
     "without_indication": sum(not p.indications.all() for p in products),
     "without_events": sum(not p.events.all() for p in products),
     "without_mechanism": sum(not p.mechanisms.all() for p in products),
-    "searchable": Product.objects.exclude(search_document="").count(),
+    "searchable": Product.objects.exclude(search_vector=None).count(),
     "history": Product.history.count(),
+    "lexicon": SearchWord.objects.count(),
+    "missing_words": missing_words,
     "found_by_typo": Product.objects.search(first.name[:-1] + "x").filter(pk=first.pk).exists(),
 }))
 """
@@ -61,6 +71,7 @@ def test_generates_valid_related_searchable_products(bench_database):
     assert report["without_mechanism"] == 0
     assert report["searchable"] == 300  # the search triggers ran for every product
     assert report["history"] == 300
+    assert report["lexicon"] > 300 and report["missing_words"] == 0  # the lexicon is complete
     assert report["found_by_typo"] is True
 
     again = manage("generate_catalogue", "--size=300", "--if-needed", url=bench_database)

@@ -1,11 +1,15 @@
 """ProductQuerySet: search (full text + trigrams, accents, aliases), ordering, counting."""
 
 import datetime
+import random
 
 import pytest
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connection
+from django.db.models import F, Func
 
-from products.models import Company, Indication, Product, TherapeuticArea
-from products.querysets import search_terms
+from products.models import Company, Indication, Product, SearchWord, TherapeuticArea
+from products.querysets import search_terms, term_query
 from tests.factories import CompanyFactory, MechanismOfActionFactory, ProductFactory
 
 CD19_CAR_T = {"kymriah", "yescarta", "tecartus", "breyanzi", "aucatzyl"}
@@ -178,3 +182,79 @@ def test_search_stays_one_query_with_many_products(catalogue, django_assert_num_
         ProductFactory(name=f"Quixotrel {number}", slug=f"quixotrel-{number}")
     with django_assert_num_queries(1):
         assert len(found("quixotrel")) == 5
+
+
+def test_a_word_added_by_an_edit_is_found_misspelt_at_once(catalogue):
+    kymriah = Product.objects.get(slug="kymriah")
+    Company.objects.filter(pk=kymriah.holder_id).update(name="Xylophonica Therapeutics")
+    assert "kymriah" in found("xylophonca")  # the holder renamed in SQL, its products touched
+    Indication.objects.create(product=kymriah, condition="Zebrafish syndrome")
+    assert found("zebrafsh") == ["kymriah"]
+    ProductFactory(name="Quenvexa", slug="quenvexa")
+    assert found("quenvexx") == ["quenvexa"]
+
+
+def test_a_word_no_product_has_any_more_finds_nothing(catalogue):
+    kymriah = Product.objects.get(slug="kymriah")
+    mechanism = MechanismOfActionFactory(name="Platypus editing")
+    kymriah.mechanisms.add(mechanism)
+    assert found("platypos") == ["kymriah"]
+    kymriah.mechanisms.remove(mechanism)
+    assert SearchWord.objects.filter(word="platypus").exists()  # words are never removed
+    assert found("platypos") == []
+
+
+def test_a_misspelt_word_expands_into_the_lexicon_words_like_it_whatever_their_characters(
+    catalogue,
+):
+    """Each word of the lexicon like the term becomes one lexeme of the query, quoted safely."""
+    hostile = ["quixotrex'", "quixotrex\\", "quixotrex:*", "quixotrex | !x", "quixotrex\\'''"]
+    SearchWord.objects.bulk_create(SearchWord(word=word) for word in hostile)
+    # A URL in a searched field is one lexeme with a colon and quotes: quixotrex.example/a:b?x='y'
+    ProductFactory(name="Quixotrex", slug="quixotrex", target="quixotrex.example/a:b?x='y'")
+    one_word_vector = Func(
+        Func(F("word"), template="ARRAY[%(expressions)s]"),
+        function="array_to_tsvector",
+        output_field=SearchVectorField(),
+    )
+    matching = SearchWord.objects.alias(vector=one_word_vector).filter(
+        vector=term_query("quixotrx")
+    )
+    assert set(matching.values_list("word", flat=True)) == {
+        "quixotrex",
+        "quixotrex.example",
+        "quixotrex.example/a:b?x='y'",
+        *hostile,
+    }
+    assert found("quixotrx") == ["quixotrex"]
+    assert found("quixotrex.exampel") == ["quixotrex"]
+
+
+@pytest.mark.parametrize(
+    "text", ["kymria'", "kymria\\", "kymria:*", "'kymria' | !", "kymria\\'''", "novartis:kymria"]
+)
+def test_quotes_backslashes_and_colons_in_a_search_cannot_break_it(catalogue, text):
+    assert "kymriah" in found(text)
+
+
+def test_a_misspelt_search_uses_the_lexicon_and_vector_indexes(catalogue):
+    """The words like a misspelt one by the lexicon's trigram index, products by the vectors'.
+
+    The lexicon gets the size of a large catalogue's; the few products would be read whole
+    without ``enable_seqscan = off``.
+    """
+    letters = random.Random(1)
+    SearchWord.objects.bulk_create(
+        (
+            SearchWord(word="".join(letters.choices("abcdefghijklmnopqrstuvwxyz", k=8)))
+            for _ in range(20_000)
+        ),
+        ignore_conflicts=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE products_searchword")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = Product.objects.published().held_authorisation().search("kymria hemophilia").explain()
+    assert "products_searchword_trgm" in plan
+    assert "products_product_search_vector" in plan
+    assert "Seq Scan" not in plan

@@ -41,6 +41,7 @@ from products.models import (
     Indication,
     MechanismOfAction,
     Product,
+    SearchWord,
     TherapeuticArea,
     slugify_name,
 )
@@ -621,6 +622,7 @@ class Command(BaseCommand):
             Company,
             TherapeuticArea,
             MechanismOfAction,
+            SearchWord,  # the lexicon of the replaced catalogue's words
         ]
         with connection.cursor() as cursor:
             names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
@@ -757,8 +759,10 @@ class Command(BaseCommand):
         self.log(f"built the rows in {time.monotonic() - self.started:.1f} s")
         if superuser:
             # Children first, their triggers quiet; then the products, whose own row trigger
-            # (the search document of migration 0004) finds every related row in place and runs
-            # once per product. Indexes other than the constraints' are built after the rows.
+            # (the search vector of migration 0004) finds every related row in place and runs
+            # once per product, and whose statement trigger (migration 0006) adds the words of
+            # all the vectors to the search lexicon in one insert at the end of the COPY.
+            # Indexes other than the constraints' are built after the rows.
             for model, columns, rows in children:
                 copy_rows(model._meta.db_table, columns, rows)
             self.log(f"copied the related rows at {time.monotonic() - self.started:.1f} s")
@@ -766,6 +770,7 @@ class Command(BaseCommand):
                 tables_sql = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
                 cursor.execute(f"ANALYZE {tables_sql}")  # the triggers' queries need statistics
                 indexes = dropped_indexes(cursor, product_table)
+                indexes += dropped_indexes(cursor, SearchWord._meta.db_table)
                 cursor.execute("SET LOCAL session_replication_role = origin")
             copy_rows(product_table, product_columns, product_rows)
             self.log(f"copied the products at {time.monotonic() - self.started:.1f} s")
