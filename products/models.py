@@ -610,7 +610,7 @@ class AuthorisationEvent(models.Model):
 class CatalogueVersion(models.Model):
     """One row that changes whenever anything public may have changed: the key of every cache.
 
-    Statement triggers on the catalogue's tables (migration 0006) bump ``version`` and set
+    Statement triggers on the catalogue's tables (migration 0007) bump ``version`` and set
     ``changed_at`` *before* each write, in the writer's transaction: readers see the new version
     exactly when they see the new data, so a cached page or API response keyed by it is never
     stale and nothing needs invalidating. Taking this row's lock first also orders concurrent

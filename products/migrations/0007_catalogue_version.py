@@ -55,7 +55,7 @@ DROP_ALL = (
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0005_updated_at_index"),
+        ("products", "0006_search_lexicon"),
     ]
 
     operations = [
