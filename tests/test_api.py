@@ -645,6 +645,21 @@ def test_a_revalidation_costs_one_query_and_no_filtering(client, catalogue):
     assert len(queries) == 1
 
 
+def test_revalidations_cost_no_throttle_and_carry_the_same_headers(
+    client, catalogue, monkeypatch
+):
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    url = PRODUCTS + "?category=gene-therapy"
+    etag = client.get(url)["ETag"]
+    revalidations = [client.get(url, headers={"If-None-Match": etag}) for _ in range(5)]
+    assert {response.status_code for response in revalidations} == {304}
+    either = client.get(url, headers={"If-None-Match": f'"other", {etag}'})  # through DRF
+    assert either.status_code == 304
+    for header in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
+        assert revalidations[0][header] == either[header], header
+    assert client.get(url).status_code == 429  # the two counted requests were the 200s
+
+
 def test_a_repeated_request_is_answered_from_the_cache(client, catalogue):
     url = PRODUCTS + "?category=gene-therapy&page_size=5"
     first = client.get(url)

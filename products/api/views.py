@@ -12,7 +12,7 @@ import re
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.http import http_date, quote_etag
 from drf_spectacular.utils import (
@@ -239,6 +239,19 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
+    def dispatch(self, request, *args, **kwargs):
+        # A revalidation of the JSON this catalogue version would send again is answered before
+        # DRF's negotiation, throttling and filtering: it costs what a trivial view costs (it is
+        # not counted by the throttle, as it makes no query and sends no body).
+        if request.method in ("GET", "HEAD") and "HTTP_IF_NONE_MATCH" in request.META:
+            self.stamp = catalogue_stamp(request)
+            self.etag = product_etag(self.stamp, request.get_full_path(), "application/json")
+            if request.META["HTTP_IF_NONE_MATCH"] == self.etag:
+                response = self._stamp(HttpResponseNotModified())
+                patch_cache_control(response, public=True, max_age=CACHE_MAX_AGE)
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
     def list(self, request, *args, **kwargs):
         cached = self._from_cache()
         return super().list(request, *args, **kwargs) if cached is None else cached
@@ -256,14 +269,7 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         """
         request = self.request
         self.stamp = catalogue_stamp(request)
-        self.etag = quote_etag(
-            cache_key(
-                REPRESENTATION_VERSION,
-                self.stamp.key,
-                request.get_full_path(),
-                request.accepted_media_type,
-            ).removeprefix("atmp:")
-        )
+        self.etag = product_etag(self.stamp, request.get_full_path(), request.accepted_media_type)
         last = self.stamp.changed_at
         not_modified = get_conditional_response(
             request, etag=self.etag, last_modified=int(last.timestamp()) if last else None
@@ -295,6 +301,13 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         if self.stamp.changed_at:
             response["Last-Modified"] = http_date(self.stamp.changed_at.timestamp())
         return response
+
+
+def product_etag(stamp, full_path: str, media_type: str) -> str:
+    """The validator of a product response: the catalogue version, the query and the format."""
+    return quote_etag(
+        cache_key(REPRESENTATION_VERSION, stamp.key, full_path, media_type).removeprefix("atmp:")
+    )
 
 
 def published_count(relation: str) -> Count:
