@@ -645,9 +645,7 @@ def test_a_revalidation_costs_one_query_and_no_filtering(client, catalogue):
     assert len(queries) == 1
 
 
-def test_revalidations_cost_no_throttle_and_carry_the_same_headers(
-    client, catalogue, monkeypatch
-):
+def test_revalidations_cost_no_throttle_and_carry_the_same_headers(client, catalogue, monkeypatch):
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
     url = PRODUCTS + "?category=gene-therapy"
     etag = client.get(url)["ETag"]

@@ -194,8 +194,8 @@ exactly the statuses it names, from all eleven. Repeat a parameter for OR
 (`?category=gene-therapy&category=combined`). A value the API cannot use is a 400 naming the
 parameter, never an empty list.
 
-Responses carry `ETag`, `Last-Modified` and `Cache-Control`; send `If-None-Match` or
-`If-Modified-Since` for a 304.
+Responses carry `ETag`, `Last-Modified` (the catalogue's last change) and `Cache-Control`; send
+`If-None-Match` or `If-Modified-Since` for a 304.
 """
 
 
