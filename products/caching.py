@@ -83,10 +83,14 @@ def catalogue_stamp(request=None) -> Stamp:
     return stamp
 
 
+def digest(*parts: Any) -> str:
+    """A short hexadecimal hash of any parts (paths, query strings, versions): keys and ETags."""
+    return hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:40]
+
+
 def cache_key(*parts: Any) -> str:
-    """A short, safe cache key for any parts (paths, query strings, versions)."""
-    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
-    return f"atmp:{digest[:40]}"
+    """A short, safe cache key for any parts."""
+    return f"atmp:{digest(*parts)}"
 
 
 def cached(stamp: Stamp, parts: tuple, compute: Callable[[], Any]) -> Any:

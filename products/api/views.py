@@ -37,7 +37,7 @@ from products.api.serializers import (
     ProductSerializer,
     TherapeuticAreaSerializer,
 )
-from products.caching import CACHE_ALIAS, TIMEOUT, cache_key, catalogue_stamp
+from products.caching import CACHE_ALIAS, TIMEOUT, cache_key, catalogue_stamp, digest
 from products.choices import HELD_AUTHORISATION
 from products.filters import ProductFilterSet
 from products.models import (
@@ -305,9 +305,7 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
 def product_etag(stamp, full_path: str, media_type: str) -> str:
     """The validator of a product response: the catalogue version, the query and the format."""
-    return quote_etag(
-        cache_key(REPRESENTATION_VERSION, stamp.key, full_path, media_type).removeprefix("atmp:")
-    )
+    return quote_etag(digest(REPRESENTATION_VERSION, stamp.key, full_path, media_type))
 
 
 def published_count(relation: str) -> Count:
