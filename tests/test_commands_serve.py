@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 
+import pytest
 from django.conf import settings
 
 from tests.test_backup import create_database, drop_database, settings_dict  # noqa: F401
@@ -83,7 +84,13 @@ def test_sigterm_stops_gunicorn_and_the_command_cleanly(settings_dict):  # noqa:
         output, _ = process.communicate(timeout=30)
         assert process.returncode == 0, output
         assert "stopped" in output and "Traceback" not in output
-        with socket.socket() as probe:  # gunicorn is gone: the port is free again
+        # gunicorn is gone: nothing answers on the port and it can be bound again. The probe sets
+        # SO_REUSEADDR as gunicorn does: the closed /healthz connection may linger in TIME_WAIT on
+        # the port, which only a listening socket, not a finished connection, should block.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", port))
     finally:
         if process.poll() is None:
