@@ -2,9 +2,10 @@
 
 A group's counts ignore the group's own selection, so the options of one group add up as OR
 (as the filter does): ticking "Gene therapy" leaves the other categories' counts as they were.
-Each group costs one aggregate query (``ProductQuerySet.count_by``), whatever the catalogue's size,
-and is cached for the catalogue version: paging, reordering or changing one group's selection
-recomputes only the groups whose other filters changed.
+Each group costs one aggregate query (``ProductQuerySet.count_by``, or ``count_by_therapeutic_area``
+for the areas), whatever the catalogue's size, and is cached for the catalogue version: paging,
+reordering or changing one group's selection recomputes only the groups whose other filters
+changed.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
     errors = filterset.form.errors
     stamp = catalogue_stamp(getattr(filterset, "request", None))
 
-    def count_by(param: str, *fields: str) -> list[dict]:
-        """The group's counts under the other filters, cached for this catalogue version."""
+    def counted(param: str, what: str, count) -> list[dict]:
+        """``count(products under the other filters)``, cached for this catalogue version."""
         others = sorted(
             (key, sorted(filterset.data.getlist(key)))
             for key in filterset.data
@@ -88,11 +89,23 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
         )
         return cached(
             stamp,
-            ("facet", param, fields, others),
-            lambda: filterset.filter_queryset(products, exclude={param, "ordering"}).count_by(
-                *fields
-            ),
+            ("facet", param, what, others),
+            lambda: count(filterset.filter_queryset(products, exclude={param, "ordering"})),
         )
+
+    def count_by(param: str, *fields: str) -> list[dict]:
+        return counted(param, ",".join(fields), lambda selected: selected.count_by(*fields))
+
+    def vocabulary_counts(param: str, path: str) -> list[dict]:
+        """Rows of ``slug``, ``name`` and ``count``, for the options that products have."""
+        if param == "therapeutic_area":  # from the products' own area ids (migration 0008)
+            return counted(param, "areas", lambda selected: selected.count_by_therapeutic_area())
+        rows = count_by(param, f"{path}__slug", f"{path}__name")
+        return [
+            {"slug": row[f"{path}__slug"], "name": row[f"{path}__name"], "count": row["count"]}
+            for row in rows
+            if row[f"{path}__slug"]
+        ]
 
     def facet(param: str, label, widget: str, **kwargs) -> Facet:
         return Facet(param, label, widget, errors=list(errors.get(param, [])), **kwargs)
@@ -142,24 +155,22 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
         ("holder", "holder", _("Marketing authorisation holder"), "select"),
     ):
         selected = _selected(filterset, param)
-        rows = count_by(param, f"{path}__slug", f"{path}__name")
-        rows = [row for row in rows if row[f"{path}__slug"]]
+        rows = vocabulary_counts(param, path)
         group = facet(param, label, widget)
         if len(rows) > MAX_OPTIONS:  # the busiest ones; the search box finds the others
             rows.sort(key=lambda row: -row["count"])
             rows = [
                 row
                 for rank, row in enumerate(rows)
-                if rank < MAX_OPTIONS or row[f"{path}__slug"] in selected
+                if rank < MAX_OPTIONS or row["slug"] in selected
             ]
             group.help_text = _(
                 "The %(count)s with the most products; search for any other by its name."
             ) % {"count": MAX_OPTIONS}
-        rows.sort(key=lambda row, path=path: row[f"{path}__name"].casefold())
+        rows.sort(key=lambda row: row["name"].casefold())
         for row in rows:
-            value = row[f"{path}__slug"]
             group.options.append(
-                Option(value, row[f"{path}__name"], row["count"], value in selected)
+                Option(row["slug"], row["name"], row["count"], row["slug"] in selected)
             )
         _add_missing_selected(group, selected, filterset.form.cleaned_data.get(param))
         group.options.sort(key=lambda option: not option.selected)  # ticked ones on top

@@ -312,7 +312,17 @@ class Product(models.Model):
         help_text=_("Weighted full-text vector of every searched fact (name first), unaccented."),
     )
 
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    # Kept by the same trigger (migration 0008) from the indications' areas: the area facet counts
+    # products per area from the product rows alone (no join through indications, no DISTINCT).
+    therapeutic_area_ids = ArrayField(
+        models.BigIntegerField(),
+        blank=True,
+        default=list,
+        editable=False,
+        help_text=_("Ids of the therapeutic areas of the product's indications, each once."),
+    )
+
+    history = HistoricalRecords(excluded_fields=["search_vector", "therapeutic_area_ids"])
     objects = ProductQuerySet.as_manager()
 
     class Meta:

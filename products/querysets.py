@@ -14,7 +14,8 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
 from django.db.models import Case, Count, F, Func, Prefetch, Q, TextField, Value, When
 from django.db.models.functions import (
     Cast,
@@ -245,6 +246,39 @@ class ProductQuerySet(models.QuerySet):
         else:
             rows = self.values(*fields).annotate(count=Count("pk"))
         return list(rows.order_by())
+
+    def count_by_therapeutic_area(self) -> list[dict]:
+        """One row per therapeutic area of these products: its ``slug``, ``name`` and ``count``.
+
+        The same counts as ``count_by("indications__therapeutic_areas__slug", …)`` without the
+        products that have no area, from the array of area ids that the database keeps on each
+        product (migration 0008): one pass over the product rows, no join through indications and
+        no ``DISTINCT``. Django's ORM cannot aggregate over ``unnest``, hence the SQL around the
+        queryset's own.
+        """
+        from products.models import TherapeuticArea
+
+        selection = self.order_by().values("pk", "therapeutic_area_ids")
+        try:
+            selection_sql, params = selection.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (``none()``) writes no SQL
+            return []
+        database = connections[self.db]
+        area = database.ops.quote_name(TherapeuticArea._meta.db_table)
+        sql = f"""
+            SELECT area.slug, area.name, counts.count
+              FROM (SELECT area_id, COUNT(*) AS count
+                      FROM ({selection_sql}) AS selected,
+                           unnest(selected.therapeutic_area_ids) AS area_id
+                     GROUP BY area_id) AS counts
+              JOIN {area} AS area ON area.id = counts.area_id
+        """
+        with database.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [
+                {"slug": slug, "name": name, "count": count}
+                for slug, name, count in cursor.fetchall()
+            ]
 
     def _is_multi_valued(self, path: str) -> bool:
         """Whether ``path`` crosses a relation that gives a product more than one row."""

@@ -28,6 +28,11 @@ for product in products:
     except ValidationError as error:
         invalid.append(f"{product.slug}: {error}")
 first = products[0]
+area_ids_wrong = sum(
+    p.therapeutic_area_ids
+    != sorted({a.pk for i in p.indications.all() for a in i.therapeutic_areas.all()})
+    for p in products
+)
 with connection.cursor() as cursor:  # words of the vectors missing from the search lexicon
     cursor.execute(
         "SELECT count(*) FROM (SELECT w.word FROM products_product p,"
@@ -43,6 +48,8 @@ print(json.dumps({
     "without_events": sum(not p.events.all() for p in products),
     "without_mechanism": sum(not p.mechanisms.all() for p in products),
     "searchable": Product.objects.exclude(search_vector=None).count(),
+    "area_ids_wrong": area_ids_wrong,
+    "with_area_ids": Product.objects.exclude(therapeutic_area_ids=[]).count(),
     "history": Product.history.count(),
     "lexicon": SearchWord.objects.count(),
     "missing_words": missing_words,
@@ -70,6 +77,7 @@ def test_generates_valid_related_searchable_products(bench_database):
     assert report["without_indication"] == report["without_events"] == 0
     assert report["without_mechanism"] == 0
     assert report["searchable"] == 300  # the search triggers ran for every product
+    assert report["area_ids_wrong"] == 0 and report["with_area_ids"] > 250  # and saw the areas
     assert report["history"] == 300
     assert report["lexicon"] > 300 and report["missing_words"] == 0  # the lexicon is complete
     assert report["found_by_typo"] is True

@@ -168,6 +168,76 @@ def test_count_by_counts_each_product_once_per_value(catalogue):
     assert by_area["lymphoma-large-b-cell-diffuse"] == 3  # Breyanzi and Yescarta list it twice
 
 
+def area_ids_from_relations() -> dict[int, list[int]]:
+    """Each product's therapeutic area ids, read through its indications."""
+    ids = {pk: set() for pk in Product.objects.values_list("pk", flat=True)}
+    through = Indication.therapeutic_areas.through.objects.values_list(
+        "indication__product_id", "therapeuticarea_id"
+    )
+    for product_id, area_id in through:
+        ids[product_id].add(area_id)
+    return {pk: sorted(areas) for pk, areas in ids.items()}
+
+
+def stored_area_ids() -> dict[int, list[int]]:
+    return dict(Product.objects.values_list("pk", "therapeutic_area_ids"))
+
+
+def test_stored_area_ids_are_each_products_areas_once(catalogue):
+    stored = stored_area_ids()
+    assert stored == area_ids_from_relations()
+    breyanzi = Product.objects.get(slug="breyanzi")  # two indications in one area
+    assert len(stored[breyanzi.pk]) == len(set(stored[breyanzi.pk])) >= 1
+
+
+def test_stored_area_ids_follow_every_edit_of_indications_and_areas(catalogue):
+    kymriah = Product.objects.get(slug="kymriah")
+    luxturna = Product.objects.get(slug="luxturna")
+    new_area = TherapeuticArea.objects.create(name="Test area", slug="test-area")
+    indication = kymriah.indications.first()
+
+    indication.therapeutic_areas.add(new_area)  # an area added to an indication
+    assert new_area.pk in Product.objects.get(pk=kymriah.pk).therapeutic_area_ids
+    indication.product = luxturna  # an indication moved to another product
+    indication.save()
+    assert stored_area_ids() == area_ids_from_relations()
+    assert new_area.pk in Product.objects.get(pk=luxturna.pk).therapeutic_area_ids
+    assert new_area.pk not in Product.objects.get(pk=kymriah.pk).therapeutic_area_ids
+    indication.therapeutic_areas.remove(new_area)  # an area removed from an indication
+    assert new_area.pk not in Product.objects.get(pk=luxturna.pk).therapeutic_area_ids
+    luxturna.indications.first().therapeutic_areas.add(new_area)
+    new_area.delete()  # an area deleted
+    luxturna.indications.exclude(pk=indication.pk).delete()  # indications deleted
+    kymriah.save()  # the product's own edit keeps them
+    assert stored_area_ids() == area_ids_from_relations()
+
+
+@pytest.mark.parametrize(
+    "narrow",
+    [
+        lambda products: products,
+        lambda products: products.held_authorisation().filter(category__slug="gene-therapy"),
+        lambda products: products.search("lymphoma"),
+        lambda products: products.search("lymphoma").order_by_relevance().distinct(),
+        lambda products: products.none(),
+    ],
+)
+def test_count_by_therapeutic_area_agrees_with_counting_through_the_relations(catalogue, narrow):
+    products = narrow(Product.objects.published())
+    path = "indications__therapeutic_areas"
+    through_relations = {
+        (row[f"{path}__slug"], row[f"{path}__name"], row["count"])
+        for row in products.count_by(f"{path}__slug", f"{path}__name")
+        if row[f"{path}__slug"]
+    }
+    from_ids = {
+        (row["slug"], row["name"], row["count"]) for row in products.count_by_therapeutic_area()
+    }
+    assert from_ids == through_relations
+    if products.exists():
+        assert from_ids
+
+
 def test_authorisations_per_year_by_category(catalogue):
     rows = Product.objects.published().held_authorisation().authorisations_per_year()
     table = {(row["year"], row["category_slug"]): row["count"] for row in rows}

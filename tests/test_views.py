@@ -84,6 +84,15 @@ def test_facet_counts_of_a_group_ignore_its_own_selection(client, catalogue):
     assert [o.value for o in category.options if o.selected] == ["gene-therapy"]
 
 
+def test_each_area_count_is_the_length_of_the_list_with_that_area_ticked(client, catalogue):
+    for filters in ("", "category=gene-therapy&", "q=lymphoma&", "status=withdrawn&"):
+        counts = options(client.get(f"{LIST}?{filters}"), "therapeutic_area")
+        assert counts
+        for slug, count in counts.items():
+            response = client.get(f"{LIST}?{filters}therapeutic_area={slug}")
+            assert response.context["paginator"].count == count, (filters, slug)
+
+
 def test_every_state_is_a_url_with_chips_that_remove_one_value(client, catalogue):
     response = client.get(LIST + "?category=combined&category=tissue-engineered&q=cartilage")
     chips = {(chip.label, chip.value): chip.remove_url for chip in response.context["chips"]}
