@@ -369,11 +369,18 @@ class CategoryListView(ListView):
 
 
 def listed_and_all_counts(path: str) -> tuple[dict, dict]:
-    """Public products per value of ``path``: in the default list, and in the whole record."""
+    """Public products per value of ``path``: in the default list, and in the whole record.
+
+    ``therapeutic_area`` counts by area slug from the products' own area ids.
+    """
+
+    def counts(products) -> dict:
+        if path == "therapeutic_area":
+            return {row["slug"]: row["count"] for row in products.count_by_therapeutic_area()}
+        return {row[path]: row["count"] for row in products.count_by(path)}
+
     products = public_products()
-    listed = {row[path]: row["count"] for row in products.held_authorisation().count_by(path)}
-    everything = {row[path]: row["count"] for row in products.count_by(path)}
-    return listed, everything
+    return counts(products.held_authorisation()), counts(products)
 
 
 def record_statuses() -> list[str]:
@@ -409,7 +416,7 @@ class TherapeuticAreaListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        listed, everything = listed_and_all_counts("indications__therapeutic_areas__slug")
+        listed, everything = listed_and_all_counts("therapeutic_area")
         areas = []
         for area in context["areas"]:
             if not everything.get(area.slug):

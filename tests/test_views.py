@@ -351,6 +351,15 @@ def test_therapeutic_area_pages(client, catalogue):
     assert client.get(missing).status_code == 404
 
 
+def test_therapeutic_area_counts_are_the_lengths_of_their_pages_lists(client, catalogue):
+    areas = client.get(reverse("products:therapeutic_area_list")).context["areas"]
+    assert len(areas) > 20
+    for area in areas:
+        detail = client.get(reverse("products:therapeutic_area_detail", args=[area.slug]))
+        assert len(detail.context["products"]) == area.listed_count, area.slug
+        assert len(detail.context["record"]) == area.record_count, area.slug
+
+
 # Every page: markup rules and queries
 
 
