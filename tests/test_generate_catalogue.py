@@ -14,6 +14,7 @@ CHECK = """
 import collections, json
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import F
 from products.models import Product, SearchWord
 invalid = []
 products = Product.objects.prefetch_related(
@@ -51,6 +52,8 @@ print(json.dumps({
     "area_ids_wrong": area_ids_wrong,
     "with_area_ids": Product.objects.exclude(therapeutic_area_ids=[]).count(),
     "history": Product.history.count(),
+    "update_times": Product.objects.values("updated_at").distinct().count(),
+    "history_at_update": Product.history.filter(history_date=F("updated_at")).count(),
     "lexicon": SearchWord.objects.count(),
     "missing_words": missing_words,
     "found_by_typo": Product.objects.search(first.name[:-1] + "x").filter(pk=first.pk).exists(),
@@ -79,6 +82,8 @@ def test_generates_valid_related_searchable_products(bench_database):
     assert report["searchable"] == 300  # the search triggers ran for every product
     assert report["area_ids_wrong"] == 0 and report["with_area_ids"] > 250  # and saw the areas
     assert report["history"] == 300
+    assert report["update_times"] > 290  # products changed at different times, as in a register
+    assert report["history_at_update"] == 300  # each history record at its product's last change
     assert report["lexicon"] > 300 and report["missing_words"] == 0  # the lexicon is complete
     assert report["found_by_typo"] is True
 

@@ -47,6 +47,10 @@ from products.models import (
 )
 
 SYNTHETIC = "synthetic"
+#: Products were entered or last changed at some second of the last five years.
+EDITS = 5 * 365 * 24 * 3600
+#: Keys of a generated product that are not columns of its row, or not as they are.
+NOT_PRODUCT_COLUMNS = ("number", "category", "mechanisms", "holder", "indications", "entered_at")
 
 # (weight, status): roughly the shape of the EMA's register of ATMPs.
 STATUS_WEIGHTS: Sequence[tuple[int, str]] = (
@@ -507,6 +511,9 @@ class CatalogueGenerator:
                 "is_published": self.random.random() < 0.97,
                 "indications": indications,
                 "events": events,
+                # Entered at one time (created, last changed and its history record) within the
+                # last five years: a register's products are not all edited in the same instant.
+                "entered_at": self.now - datetime.timedelta(seconds=self.random.randrange(EDITS)),
             }
 
 
@@ -706,11 +713,7 @@ class Command(BaseCommand):
                 event_rows.append(
                     row_for(event_fields, {"id": event_id, "product_id": pk, **event})
                 )
-            values = {
-                key: value
-                for key, value in item.items()
-                if key not in ("number", "category", "mechanisms", "holder", "indications")
-            }
+            values = {key: value for key, value in item.items() if key not in NOT_PRODUCT_COLUMNS}
             values.update(
                 id=pk,
                 category_id=category_ids[item["category"]] if item["category"] else None,
@@ -721,8 +724,8 @@ class Command(BaseCommand):
                 ),
                 verification=SYNTHETIC,
                 sources=["Synthetic data for the benchmark (generate_catalogue)"],
-                created_at=generator.now,
-                updated_at=generator.now,
+                created_at=item["entered_at"],
+                updated_at=item["entered_at"],
             )
             del values["events"]
             product_rows.append(row_for(product_fields, values))
@@ -732,7 +735,7 @@ class Command(BaseCommand):
                     {
                         **values,
                         "history_id": pk,
-                        "history_date": generator.now,
+                        "history_date": item["entered_at"],
                         "history_change_reason": "generated",
                         "history_type": "+",
                         "history_user_id": None,
