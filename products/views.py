@@ -6,6 +6,7 @@ the filter concerned and lists what the valid parameters select.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,9 +83,10 @@ class HomeView(TemplateView):
         products = public_products()
         listed = products.held_authorisation()
         categories = list(Category.objects.all())
-        by_category = {
-            row["category__slug"]: row["count"] for row in listed.count_by("category__slug")
-        }
+        per_year = listed.authorisations_per_year()
+        by_category = Counter()  # the same products by category: the per-year rows summed
+        for row in per_year:
+            by_category[row["category_slug"]] += row["count"]
         category_counts = [
             {"category": category, "count": by_category.get(category.slug, 0)}
             for category in categories
@@ -109,7 +111,7 @@ class HomeView(TemplateView):
                 "record_total": sum(
                     count for value, count in by_status.items() if value not in HELD_AUTHORISATION
                 ),
-                "per_year": listed.authorisations_per_year(),
+                "per_year": per_year,
                 "categories": categories,
                 "latest_events": latest_events(
                     AuthorisationEvent.objects.filter(product__in=products), limit=8
