@@ -2,10 +2,9 @@
 
 A group's counts ignore the group's own selection, so the options of one group add up as OR
 (as the filter does): ticking "Gene therapy" leaves the other categories' counts as they were.
-Each group costs one aggregate query (``ProductQuerySet.count_by``, or ``count_by_therapeutic_area``
-for the areas), whatever the catalogue's size, and is cached for the catalogue version: paging,
-reordering or changing one group's selection recomputes only the groups whose other filters
-changed.
+Each group costs one aggregate query (``ProductQuerySet.count_by`` or ``count_by_vocabulary``),
+whatever the catalogue's size, and is cached for the catalogue version: paging, reordering or
+changing one group's selection recomputes only the groups whose other filters changed.
 """
 
 from __future__ import annotations
@@ -96,17 +95,6 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
     def count_by(param: str, *fields: str) -> list[dict]:
         return counted(param, ",".join(fields), lambda selected: selected.count_by(*fields))
 
-    def vocabulary_counts(param: str, path: str) -> list[dict]:
-        """Rows of ``slug``, ``name`` and ``count``, for the options that products have."""
-        if param == "therapeutic_area":  # from the products' own area ids (migration 0008)
-            return counted(param, "areas", lambda selected: selected.count_by_therapeutic_area())
-        rows = count_by(param, f"{path}__slug", f"{path}__name")
-        return [
-            {"slug": row[f"{path}__slug"], "name": row[f"{path}__name"], "count": row["count"]}
-            for row in rows
-            if row[f"{path}__slug"]
-        ]
-
     def facet(param: str, label, widget: str, **kwargs) -> Facet:
         return Facet(param, label, widget, errors=list(errors.get(param, [])), **kwargs)
 
@@ -155,7 +143,8 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
         ("holder", "holder", _("Marketing authorisation holder"), "select"),
     ):
         selected = _selected(filterset, param)
-        rows = vocabulary_counts(param, path)
+        rows = counted(param, path, lambda selected, path=path: selected.count_by_vocabulary(path))
+        rows = [row for row in rows if row["slug"]]
         group = facet(param, label, widget)
         if len(rows) > MAX_OPTIONS:  # the busiest ones; the search box finds the others
             rows.sort(key=lambda row: -row["count"])

@@ -247,15 +247,24 @@ class ProductQuerySet(models.QuerySet):
             rows = self.values(*fields).annotate(count=Count("pk"))
         return list(rows.order_by())
 
-    def count_by_therapeutic_area(self) -> list[dict]:
-        """One row per therapeutic area of these products: its ``slug``, ``name`` and ``count``.
+    def count_by_vocabulary(self, path: str) -> list[dict]:
+        """Products per value of the vocabulary at ``path`` (``category``, ``holder``,
+        ``mechanisms``, ``indications__therapeutic_areas``): rows of its ``slug``, ``name`` and
+        ``count``, with ``None`` for the products that have none.
 
-        The same counts as ``count_by("indications__therapeutic_areas__slug", …)`` without the
-        products that have no area, from the array of area ids that the database keeps on each
-        product (migration 0008): one pass over the product rows, no join through indications and
-        no ``DISTINCT``. Django's ORM cannot aggregate over ``unnest``, hence the SQL around the
-        queryset's own.
+        Therapeutic areas are counted from the array of area ids that the database keeps on each
+        product (migration 0008): one pass over the product rows instead of a join through the
+        indications with ``DISTINCT``.
         """
+        if path == "indications__therapeutic_areas":
+            return self._count_by_area_ids()
+        return [
+            {"slug": row[f"{path}__slug"], "name": row[f"{path}__name"], "count": row["count"]}
+            for row in self.count_by(f"{path}__slug", f"{path}__name")
+        ]
+
+    def _count_by_area_ids(self) -> list[dict]:
+        # Django's ORM cannot aggregate over ``unnest``, hence the SQL around the queryset's own.
         from products.models import TherapeuticArea
 
         selection = self.order_by().values("pk", "therapeutic_area_ids")
@@ -268,10 +277,10 @@ class ProductQuerySet(models.QuerySet):
         sql = f"""
             SELECT area.slug, area.name, counts.count
               FROM (SELECT area_id, COUNT(*) AS count
-                      FROM ({selection_sql}) AS selected,
-                           unnest(selected.therapeutic_area_ids) AS area_id
+                      FROM ({selection_sql}) AS selected
+                      LEFT JOIN LATERAL unnest(selected.therapeutic_area_ids) AS area_id ON TRUE
                      GROUP BY area_id) AS counts
-              JOIN {area} AS area ON area.id = counts.area_id
+              LEFT JOIN {area} AS area ON area.id = counts.area_id
         """
         with database.cursor() as cursor:
             cursor.execute(sql, params)

@@ -359,7 +359,7 @@ class CategoryListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        listed, everything = listed_and_all_counts("category__slug")
+        listed, everything = listed_and_all_counts("category")
         for category in context["categories"]:
             category.listed_count = listed.get(category.slug, 0)
             category.record_count = everything.get(category.slug, 0) - category.listed_count
@@ -371,15 +371,10 @@ class CategoryListView(ListView):
 
 
 def listed_and_all_counts(path: str) -> tuple[dict, dict]:
-    """Public products per value of ``path``: in the default list, and in the whole record.
-
-    ``therapeutic_area`` counts by area slug from the products' own area ids.
-    """
+    """Public products per slug of the vocabulary at ``path``: in the default list, and in all."""
 
     def counts(products) -> dict:
-        if path == "therapeutic_area":
-            return {row["slug"]: row["count"] for row in products.count_by_therapeutic_area()}
-        return {row[path]: row["count"] for row in products.count_by(path)}
+        return {row["slug"]: row["count"] for row in products.count_by_vocabulary(path)}
 
     products = public_products()
     return counts(products.held_authorisation()), counts(products)
@@ -418,7 +413,7 @@ class TherapeuticAreaListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        listed, everything = listed_and_all_counts("therapeutic_area")
+        listed, everything = listed_and_all_counts("indications__therapeutic_areas")
         areas = []
         for area in context["areas"]:
             if not everything.get(area.slug):

@@ -6,7 +6,7 @@ indications and their areas and counting distinct products per area: at 100,000 
 one category ticked, 143,000 rows sorted for ``COUNT(DISTINCT …)``, 220–300 ms, most of the list
 page's time when it is not cached (bench/README.md). ``therapeutic_area_ids`` holds each product's
 area ids once, so the count is one pass over the selected product rows (``unnest`` and a hash
-aggregate); see ``ProductQuerySet.count_by_therapeutic_area``.
+aggregate); see ``ProductQuerySet.count_by_vocabulary``.
 
 The fill trigger of migrations 0004 and 0006 already runs for every product written and for every
 product whose indications or their areas change (the touch triggers of 0004); it now also sets

@@ -50,7 +50,15 @@ SYNTHETIC = "synthetic"
 #: Products were entered or last changed at some second of the last five years.
 EDITS = 5 * 365 * 24 * 3600
 #: Keys of a generated product that are not columns of its row, or not as they are.
-NOT_PRODUCT_COLUMNS = ("number", "category", "mechanisms", "holder", "indications", "entered_at")
+NOT_PRODUCT_COLUMNS = (
+    "number",
+    "category",
+    "mechanisms",
+    "holder",
+    "indications",
+    "events",
+    "entered_at",
+)
 
 # (weight, status): roughly the shape of the EMA's register of ATMPs.
 STATUS_WEIGHTS: Sequence[tuple[int, str]] = (
@@ -727,7 +735,6 @@ class Command(BaseCommand):
                 created_at=item["entered_at"],
                 updated_at=item["entered_at"],
             )
-            del values["events"]
             product_rows.append(row_for(product_fields, values))
             history_rows.append(
                 row_for(
