@@ -24,9 +24,11 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from products import admin_import  # noqa: F401 (registers ImportRunAdmin: runs, upload form)
+from products.flags import AT_AUTHORISATION_FIELDS, NOW_FIELDS
 from products.forms import (
     AuthorisationEventAdminForm,
     AuthorisationEventInlineFormSet,
+    IndicationInlineFormSet,
     ProductAdminForm,
     ProductRevertForm,
 )
@@ -46,7 +48,7 @@ admin.site.site_title = _("ATMP Catalogue curation")
 admin.site.index_title = _("Catalogue")
 
 #: Events in time order, as ``partial_date_sort_key`` orders them: "2018-06" after the days of June
-#: 2018, "2018" after the days of 2018, an unknown date last; exact dates as ISO text.
+#: 2018, "2018" after the days of 2018, "by 2025-10-27" at that day, an unknown date last.
 YEAR, YEAR_MONTH = r"^[0-9]{4}$", r"^[0-9]{4}-[0-9]{2}$"
 TIMELINE_ORDER = (
     Coalesce(
@@ -54,6 +56,12 @@ TIMELINE_ORDER = (
         Case(
             When(date_partial__regex=YEAR, then=Concat("date_partial", Value("-13-32"))),
             When(date_partial__regex=YEAR_MONTH, then=Concat("date_partial", Value("-32"))),
+            When(
+                known_by__isnull=False,
+                then=Func(
+                    F("known_by"), Value("YYYY-MM-DD"), function="to_char", output_field=CharField()
+                ),
+            ),
             default=Value("9999-13-32"),
             output_field=CharField(),
         ),
@@ -116,6 +124,7 @@ class CompanyAdmin(ProductCountMixin, admin.ModelAdmin):
 
 class IndicationInline(admin.TabularInline):
     model = Indication
+    formset = IndicationInlineFormSet
     fields = ("position", "condition", "population", "therapeutic_areas", "is_orphan")
     autocomplete_fields = ("therapeutic_areas",)
     ordering = ("position", "pk")
@@ -126,7 +135,7 @@ class IndicationInline(admin.TabularInline):
 class AuthorisationEventInline(admin.TabularInline):
     model = AuthorisationEvent
     formset = AuthorisationEventInlineFormSet
-    fields = ("kind", "date", "date_partial", "note")
+    fields = ("kind", "date", "date_partial", "known_by", "note", "confidence")
     ordering = TIMELINE_ORDER
     formfield_overrides = SHORT_TEXT
     extra = 0
@@ -237,6 +246,7 @@ class ProductAdmin(HistoryAdmin):
                     "atc_code",
                     "description",
                     ("is_atmp", "atmp_reason"),
+                    "ema_advanced_therapy",
                 )
             },
         ),
@@ -245,20 +255,19 @@ class ProductAdmin(HistoryAdmin):
             {
                 "description": _(
                     "The status must agree with the latest status event of the timeline below; "
-                    "a suspended, withdrawn, expired, lapsed or revoked product needs its date."
+                    "a suspended, withdrawn, expired, lapsed or revoked product needs its date. "
+                    "The first row of flags is the EMA register's values now (the import keeps "
+                    "them), the second the values at first authorisation; a change between them "
+                    "belongs on the timeline. An application never authorised has no "
+                    "authorisation flags."
                 ),
                 "fields": (
                     "holder",
                     ("status", "status_date"),
                     "status_reason",
                     ("authorisation_date", "authorisation_date_partial"),
-                    (
-                        "is_orphan",
-                        "is_conditional",
-                        "is_exceptional_circumstances",
-                        "is_accelerated_assessment",
-                        "is_prime",
-                    ),
+                    NOW_FIELDS,
+                    AT_AUTHORISATION_FIELDS,
                     "epar_url",
                 ),
             },
@@ -272,6 +281,7 @@ class ProductAdmin(HistoryAdmin):
                     "unverified_fields",
                     "ema_indication_text",
                     "ema_last_updated_date",
+                    "curator_notes",
                 ),
                 "classes": ("collapse",),
             },

@@ -74,6 +74,20 @@ class EventKind(models.TextChoices):
     REVOCATION = "revocation", _("Revocation")
     REFUSAL = "refusal", _("Refusal")
     APPLICATION_WITHDRAWN = "application-withdrawn", _("Application withdrawn")
+    ORPHAN_DESIGNATION = "orphan-designation", _("Orphan designation granted")
+    ORPHAN_DESIGNATION_REMOVED = (
+        "orphan-designation-removed",
+        _("Orphan designation removed from the register"),
+    )
+    PRIME_GRANTED = "prime-granted", _("PRIME support granted")
+    OTHER = "other", _("Other regulatory step")
+
+
+class Confidence(models.TextChoices):
+    """How firmly a timeline event is sourced (``ema_atmps_changes.json``'s wording)."""
+
+    VERIFIED = "verified", _("Verified against the EMA, the Commission or the EMA's export")
+    SINGLE_SOURCE = "single-source", _("Resting on one source outside the EMA")
 
 
 #: The status an event leaves a product in, for events that change it.

@@ -20,13 +20,15 @@ from django.db.models import Case, Func, OuterRef, QuerySet, Subquery, TextField
 from django.http import HttpRequest
 from django.urls import reverse
 
-from products.choices import Status
+from products.choices import HELD_AUTHORISATION, Status
+from products.flags import FLAGS, Flag
 from products.models import Indication, Product
 
 NOT_KNOWN = "not known"
 JOINER = " | "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FLAGS = {True: "yes", False: "no", None: NOT_KNOWN}
+FLAG_WORDS = {True: "yes", False: "no", None: NOT_KNOWN}
+NOT_APPLICABLE = "not applicable"
 BYTE_ORDER_MARK = "\ufeff"  # spreadsheets detect UTF-8 by it
 #: Rows fetched from the database at a time (a server-side cursor) and written per piece sent.
 FETCH_SIZE = 2000
@@ -74,11 +76,9 @@ def export_rows(products: QuerySet[Product]) -> QuerySet[Row]:
         "cell_source",
         "delivery",
         "route_of_administration",
-        "is_orphan",
-        "is_conditional",
-        "is_exceptional_circumstances",
-        "is_accelerated_assessment",
-        "is_prime",
+        "status",
+        *(flag.field for flag in FLAGS),
+        *(flag.at_field for flag in FLAGS),
         "atc_code",
         "epar_url",
         status_name=Case(*status_names, default="status"),
@@ -116,9 +116,17 @@ def _text(field: str) -> Callable[[Row], str]:
     return lambda row: row[field] or NOT_KNOWN
 
 
-def _flag(field: str) -> Callable[[Row], str]:
-    """Yes, no or not known."""
-    return lambda row: FLAGS[row[field]]
+def _flag(flag: Flag, *, at: bool = False) -> Callable[[Row], str]:
+    """Yes, no, not known, or not applicable (an authorisation's flag of an application)."""
+    field = flag.at_field if at else flag.field
+    applies_without_authorisation = not (at or flag.needs_authorisation)
+
+    def value(row: Row) -> str:
+        if applies_without_authorisation or row["status"] in HELD_AUTHORISATION:
+            return FLAG_WORDS[row[field]]
+        return NOT_APPLICABLE
+
+    return value
 
 
 def _date(field: str) -> Callable[[Row], str]:
@@ -156,11 +164,9 @@ COLUMNS: list[tuple[str, Callable[[Row], str]]] = [
     ("cell_source", _text("cell_source")),
     ("delivery", _text("delivery")),
     ("route_of_administration", _text("route_of_administration")),
-    ("orphan", _flag("is_orphan")),
-    ("conditional", _flag("is_conditional")),
-    ("exceptional_circumstances", _flag("is_exceptional_circumstances")),
-    ("accelerated_assessment", _flag("is_accelerated_assessment")),
-    ("prime", _flag("is_prime")),
+    # The flags in the EMA's register now, then at first authorisation (products/flags.py).
+    *((flag.param, _flag(flag)) for flag in FLAGS),
+    *((flag.at_param, _flag(flag, at=True)) for flag in FLAGS),
     ("atc_code", _text("atc_code")),
     ("epar_url", _text("epar_url")),
 ]

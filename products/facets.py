@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from products.caching import cached, catalogue_stamp
 from products.choices import HELD_AUTHORISATION, CellSource, Status
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
+from products.flags import FLAGS
 from products.querysets import ProductQuerySet
 
 NOT_KNOWN = _("Not known")
@@ -55,15 +56,17 @@ class Facet:
         return bool(self.selected_count or self.errors or len(self.options) <= 6)
 
 
-BOOLEAN_FACETS = {
-    "orphan": ("is_orphan", _("Orphan medicine")),
-    "conditional": ("is_conditional", _("Conditional marketing authorisation")),
-    "exceptional_circumstances": (
-        "is_exceptional_circumstances",
-        _("Exceptional circumstances"),
-    ),
-    "prime": ("is_prime", _("PRIME (priority medicine)")),
-}
+#: The flags in the panel: at first authorisation (what "conditionally authorised" usually
+#: means), then in the EMA's register now. Accelerated assessment is a filter only.
+BOOLEAN_FACETS = [
+    (param, field, label)
+    for flag in FLAGS
+    if flag.param != "accelerated_assessment"
+    for param, field, label in (
+        (flag.at_param, flag.at_field, _("%s at authorisation") % flag.label),
+        (flag.param, flag.field, _("%s now") % flag.label),
+    )
+]
 
 
 def _selected(filterset: ProductFilterSet, param: str) -> set[str]:
@@ -177,7 +180,7 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
     facets.append(cell_source)
 
     # Regulatory flags: yes or no; unknown values are counted by neither.
-    for param, (model_field, label) in BOOLEAN_FACETS.items():
+    for param, model_field, label in BOOLEAN_FACETS:
         selected = _selected(filterset, param)
         counts = _counts(count_by(param, model_field), model_field)
         flag = facet(param, label, "radio")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from products.choices import CellSource, Status
+from products.flags import FLAGS_BY_PARAM, Flag
 from products.models import (
     Category,
     Company,
@@ -31,6 +32,15 @@ class BooleanChoiceFilter(filters.TypedChoiceFilter):
         kwargs.setdefault("coerce", lambda value: value == "true")
         kwargs.setdefault("empty_value", None)
         super().__init__(*args, **kwargs)
+
+
+def flag_filter(flag: Flag, *, at: bool = False) -> BooleanChoiceFilter:
+    """``orphan=true`` (the EMA's register now) or ``orphan_at_authorisation=true``."""
+    if at:
+        return BooleanChoiceFilter(
+            field_name=flag.at_field, label=_("%s at authorisation") % flag.label
+        )
+    return BooleanChoiceFilter(field_name=flag.field, label=_("%s now") % flag.label)
 
 
 class ProductOrderingFilter(filters.OrderingFilter):
@@ -87,14 +97,21 @@ class ProductFilterSet(filters.FilterSet):
         label=_("Marketing authorisation holder"),
     )
     cell_source = filters.ChoiceFilter(choices=CellSource.choices, label=_("Cell source"))
-    orphan = BooleanChoiceFilter(field_name="is_orphan", label=_("Orphan medicine"))
-    conditional = BooleanChoiceFilter(
-        field_name="is_conditional", label=_("Conditional marketing authorisation")
+    # The flags in the EMA's register now, and when first authorised (products/flags.py).
+    orphan = flag_filter(FLAGS_BY_PARAM["orphan"])
+    conditional = flag_filter(FLAGS_BY_PARAM["conditional"])
+    exceptional_circumstances = flag_filter(FLAGS_BY_PARAM["exceptional_circumstances"])
+    accelerated_assessment = flag_filter(FLAGS_BY_PARAM["accelerated_assessment"])
+    prime = flag_filter(FLAGS_BY_PARAM["prime"])
+    orphan_at_authorisation = flag_filter(FLAGS_BY_PARAM["orphan"], at=True)
+    conditional_at_authorisation = flag_filter(FLAGS_BY_PARAM["conditional"], at=True)
+    exceptional_circumstances_at_authorisation = flag_filter(
+        FLAGS_BY_PARAM["exceptional_circumstances"], at=True
     )
-    exceptional_circumstances = BooleanChoiceFilter(
-        field_name="is_exceptional_circumstances", label=_("Exceptional circumstances")
+    accelerated_assessment_at_authorisation = flag_filter(
+        FLAGS_BY_PARAM["accelerated_assessment"], at=True
     )
-    prime = BooleanChoiceFilter(field_name="is_prime", label=_("PRIME"))
+    prime_at_authorisation = flag_filter(FLAGS_BY_PARAM["prime"], at=True)
     authorised_from = filters.DateFilter(
         method="filter_authorised_from", input_formats=ISO_DATE, label=_("Authorised from")
     )

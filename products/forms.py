@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from products.flags import AT_AUTHORISATION_FIELDS, NOW_FIELDS
 from products.models import AuthorisationEvent, Product
 
 #: Array fields are edited one item per line: sources and names may contain commas.
@@ -73,23 +74,22 @@ class ProductAdminForm(forms.ModelForm):
             "description",
             "is_atmp",
             "atmp_reason",
+            "ema_advanced_therapy",
             "holder",
             "status",
             "status_date",
             "status_reason",
             "authorisation_date",
             "authorisation_date_partial",
-            "is_orphan",
-            "is_conditional",
-            "is_exceptional_circumstances",
-            "is_accelerated_assessment",
-            "is_prime",
+            *NOW_FIELDS,
+            *AT_AUTHORISATION_FIELDS,
             "epar_url",
             "sources",
             "verification",
             "unverified_fields",
             "ema_indication_text",
             "ema_last_updated_date",
+            "curator_notes",
         )
         formfield_callback = https_formfield
         labels = {"atmp_reason": _("ATMP reason")}
@@ -139,12 +139,42 @@ class AuthorisationEventInlineFormSet(forms.BaseInlineFormSet):
             raise _timeline_error(exc) from None
 
 
+class IndicationInlineFormSet(forms.BaseInlineFormSet):
+    """The indications inline: their orphan designations must agree with the product's."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        indications = [
+            form.instance
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not (self.can_delete and self._should_delete_form(form))
+        ]
+        try:
+            self.instance.check_orphan_facts(indications)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
+
 class AuthorisationEventAdminForm(forms.ModelForm):
     """One event edited on its own page: the product's timeline with this row replaced."""
 
     class Meta:
         model = AuthorisationEvent
-        fields = ("product", "kind", "date", "date_partial", "note")
+        fields = (
+            "product",
+            "kind",
+            "date",
+            "date_partial",
+            "known_by",
+            "note",
+            "sources",
+            "confidence",
+        )
+        field_classes = {"sources": LinesArrayField}
+        widgets = {"sources": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
     def _post_clean(self) -> None:
         super()._post_clean()

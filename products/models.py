@@ -27,10 +27,12 @@ from products.choices import (
     HELD_AUTHORISATION,
     STATUS_AFTER_EVENT,
     CellSource,
+    Confidence,
     Delivery,
     EventKind,
     Status,
 )
+from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
 from products.querysets import ProductQuerySet
 
 #: The centralised procedure began in 1995; nothing in the catalogue can be older.
@@ -59,17 +61,22 @@ def date_in_range(field: str) -> Q:
     )
 
 
-def partial_date_sort_key(date: datetime.date | None, partial: str) -> tuple[int, int, int]:
+def partial_date_sort_key(
+    date: datetime.date | None, partial: str, known_by: datetime.date | None = None
+) -> tuple[int, int, int]:
     """Order exact and partial dates together; an unknown part sorts last within what is known.
 
     "2026" sorts after "2026-04-16", because a fact known only to the year is, within that year,
-    as likely to be late as early, and timelines put the authorisation after its opinion.
+    as likely to be late as early, and timelines put the authorisation after its opinion. A fact
+    known only to have happened by a date ("by 27 October 2025") sorts at that date.
     """
     if date is not None:
         return (date.year, date.month, date.day)
     if partial:
         year, _sep, month = partial.partition("-")
         return (int(year), int(month) if month else 13, 32)
+    if known_by is not None:
+        return (known_by.year, known_by.month, known_by.day)
     return (9999, 13, 32)
 
 
@@ -229,20 +236,44 @@ class Product(models.Model):
     epar_url = models.URLField("EPAR URL", blank=True, help_text=_("The EMA's page."))
     description = models.TextField(blank=True, help_text=_("How it works, in plain words."))
 
+    # The EMA register's values now (the last imported export); see products/flags.py.
     is_orphan = models.BooleanField(
-        "orphan medicine",
+        "orphan medicine now",
         null=True,
         blank=True,
-        help_text=_("Empty where sources conflict or are silent."),
+        help_text=_("In the EMA's register now; empty where sources conflict or are silent."),
     )
     is_conditional = models.BooleanField(
-        "conditional marketing authorisation", null=True, blank=True
+        "conditional marketing authorisation now",
+        null=True,
+        blank=True,
+        help_text=_("In the EMA's register now; empty if never authorised."),
     )
     is_exceptional_circumstances = models.BooleanField(
-        "authorised under exceptional circumstances", null=True, blank=True
+        "authorised under exceptional circumstances now", null=True, blank=True
     )
-    is_accelerated_assessment = models.BooleanField("accelerated assessment", null=True, blank=True)
-    is_prime = models.BooleanField("PRIME (priority medicine)", null=True, blank=True)
+    is_accelerated_assessment = models.BooleanField(
+        "accelerated assessment now", null=True, blank=True
+    )
+    is_prime = models.BooleanField("PRIME (priority medicine) now", null=True, blank=True)
+    # The same five flags when the product was first authorised (products/flags.py): the plain
+    # fields above are the EMA register's values now.
+    is_orphan_at_authorisation = models.BooleanField(
+        "orphan medicine at authorisation",
+        null=True,
+        blank=True,
+        help_text=_("When first authorised; empty where not known or never authorised."),
+    )
+    is_conditional_at_authorisation = models.BooleanField(
+        "conditional marketing authorisation at authorisation", null=True, blank=True
+    )
+    is_exceptional_circumstances_at_authorisation = models.BooleanField(
+        "exceptional circumstances at authorisation", null=True, blank=True
+    )
+    is_accelerated_assessment_at_authorisation = models.BooleanField(
+        "accelerated assessment at authorisation", null=True, blank=True
+    )
+    is_prime_at_authorisation = models.BooleanField("PRIME at authorisation", null=True, blank=True)
 
     status = models.CharField(
         max_length=40, choices=Status.choices, help_text=_("The EMA's medicine status.")
@@ -280,6 +311,15 @@ class Product(models.Model):
     atmp_reason = models.TextField(
         blank=True, help_text=_("Why the product is (or is not) held to be an ATMP.")
     )
+    ema_advanced_therapy = models.BooleanField(
+        "advanced therapy in the EMA's register",
+        null=True,
+        blank=True,
+        help_text=_(
+            "The export's advanced-therapy flag as last imported; the catalogue's own judgement "
+            "(“is an ATMP”) wins, and the import reports only a change of this value."
+        ),
+    )
     ema_indication_text = models.TextField(
         "EMA indication text", blank=True, help_text=_("As published in the EMA's export.")
     )
@@ -296,6 +336,10 @@ class Product(models.Model):
         blank=True,
         default=list,
         help_text=_("Where the facts were checked (URLs or named documents)."),
+    )
+    curator_notes = models.TextField(
+        blank=True,
+        help_text=_("For curators only, never public: doubts and reported changes to review."),
     )
     is_published = models.BooleanField(
         "published", default=False, help_text=_("Only published products are public.")
@@ -390,6 +434,16 @@ class Product(models.Model):
                 violation_error_message=_("Give the exact or the partial date, not both."),
             ),
             models.CheckConstraint(
+                condition=Q(status__in=HELD_AUTHORISATION)
+                | Q(**{f"{name}__isnull": True for name in NOT_APPLICABLE_WITHOUT_AUTHORISATION}),
+                name="%(app_label)s_%(class)s_no_authorisation_flags_without_authorisation",
+                violation_error_message=_(
+                    "An application that never got a marketing authorisation has no "
+                    "conditional, exceptional-circumstances or accelerated-assessment flag, and "
+                    "no flag at authorisation: leave them empty."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(atc_code="") | Q(atc_code__regex=ATC_PATTERN),
                 name="%(app_label)s_%(class)s_atc_format",
                 violation_error_message=_("An ATC code looks like L01XL04 (or a level of it)."),
@@ -438,8 +492,45 @@ class Product(models.Model):
             errors.setdefault("authorisation_date_partial", []).append(
                 _("Give the exact or the partial date, not both.")
             )
+        if not self.has_held_authorisation:
+            for name in NOT_APPLICABLE_WITHOUT_AUTHORISATION:
+                if getattr(self, name) is not None:
+                    errors.setdefault(name, []).append(
+                        _("Not applicable: this application never got a marketing authorisation.")
+                    )
         if errors:
             raise ValidationError(errors)
+
+    def check_orphan_facts(self, indications: list[Indication] | None = None) -> None:
+        """Raise ``ValidationError`` if the product's and its indications' orphan facts disagree.
+
+        An indication designated as orphan when authorised makes the product an orphan medicine
+        at authorisation; a product that was one has at least one such indication (where its
+        indications' designations are known). ``indications`` defaults to the saved ones.
+        """
+        if indications is None:
+            indications = list(self.indications.all())
+        flags = {indication.is_orphan for indication in indications}
+        at = self.is_orphan_at_authorisation
+        if at is False and True in flags:
+            raise ValidationError(
+                {
+                    "is_orphan_at_authorisation": _(
+                        "An indication had an orphan designation when authorised, so the product "
+                        "was an orphan medicine at authorisation: tick it, or correct the "
+                        "indication."
+                    )
+                }
+            )
+        if at is True and indications and flags == {False}:
+            raise ValidationError(
+                {
+                    "is_orphan_at_authorisation": _(
+                        "The product was an orphan medicine at authorisation, but none of its "
+                        "indications had an orphan designation: correct one of them."
+                    )
+                }
+            )
 
     def check_timeline(self, events: list[AuthorisationEvent] | None = None) -> None:
         """Raise ``ValidationError`` unless the status agrees with the latest status event.
@@ -532,7 +623,14 @@ class Indication(models.Model):
         blank=True, help_text=_("Who may receive it: age, line of therapy, other conditions.")
     )
     is_orphan = models.BooleanField(
-        "orphan designation", null=True, blank=True, help_text=_("Empty where not known.")
+        "orphan designation when authorised",
+        null=True,
+        blank=True,
+        help_text=_(
+            "Whether the indication held an orphan designation when it was authorised (or "
+            "applied for); empty where not known. Whether it still does follows the product's "
+            "orphan status now."
+        ),
     )
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -557,12 +655,33 @@ class AuthorisationEvent(models.Model):
         validators=[partial_date_validator],
         help_text=_("Where only the year (or month) is known: 2011 or 2012-04."),
     )
+    known_by = models.DateField(
+        "no later than",
+        null=True,
+        blank=True,
+        help_text=_(
+            "Where the date is not known: the date by which it had happened (e.g. the date of "
+            "the EMA export that first shows it). Shown as “by 27 October 2025”, never as a day."
+        ),
+    )
     note = models.TextField(blank=True, help_text=_("A short explanation."))
+    sources = ArrayField(
+        models.TextField(),
+        blank=True,
+        default=list,
+        help_text=_("Where the event was found (URLs or named documents), EMA first."),
+    )
+    confidence = models.CharField(
+        max_length=20,
+        choices=Confidence.choices,
+        blank=True,
+        help_text=_("How firmly the event is sourced; empty for the catalogue's own record."),
+    )
 
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ("product", "date", "date_partial", "pk")
+        ordering = ("product", "date", "date_partial", "known_by", "pk")
         indexes = [
             # The newest events first (the home page's latest changes), exact dates and partial
             # dates each in the order of ``partial_date_sort_key``: see ``latest_events()``.
@@ -602,6 +721,24 @@ class AuthorisationEvent(models.Model):
                 name="%(app_label)s_%(class)s_one_date",
                 violation_error_message=_("Give the exact or the partial date, not both."),
             ),
+            models.CheckConstraint(
+                condition=Q(known_by__isnull=True) | (Q(date__isnull=True) & Q(date_partial="")),
+                name="%(app_label)s_%(class)s_known_by_without_date",
+                violation_error_message=_(
+                    "“No later than” is for events whose date is not known: clear it, or clear "
+                    "the date."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=date_in_range("known_by"),
+                name="%(app_label)s_%(class)s_known_by_range",
+                violation_error_message=_("The date is outside 1995–2099."),
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence="") | Q(confidence__in=Confidence.values),
+                name="%(app_label)s_%(class)s_confidence_valid",
+                violation_error_message=_("Unknown confidence."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -611,10 +748,20 @@ class AuthorisationEvent(models.Model):
     def date_display(self) -> str:
         if self.date:
             return self.date.isoformat()
-        return self.date_partial or "date not known"
+        if self.date_partial:
+            return self.date_partial
+        if self.known_by:
+            return f"by {self.known_by.isoformat()}"
+        return "date not known"
 
     def sort_key(self) -> tuple[int, int, int]:
-        return partial_date_sort_key(self.date, self.date_partial)
+        return partial_date_sort_key(self.date, self.date_partial, self.known_by)
+
+    def clean(self) -> None:
+        if self.known_by and (self.date or self.date_partial):
+            raise ValidationError(
+                {"known_by": _("“No later than” is for events whose date is not known.")}
+            )
 
 
 class CatalogueVersion(models.Model):

@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
@@ -22,6 +22,7 @@ from products.choices import HELD_AUTHORISATION, Status
 from products.csv_export import product_url_maker, stream_products_csv
 from products.facets import build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
+from products.flags import FLAGS, flag_sentence, indication_orphan_now
 from products.history import public_change_log
 from products.models import AuthorisationEvent, Category, Product, TherapeuticArea
 from products.querysets import latest_events
@@ -29,37 +30,6 @@ from products.querysets import latest_events
 PAGE_SIZES = (20, 50, 100)
 #: Parameters that are not filters but belong to a list's state.
 LIST_OPTIONS = ("page", "page_size")
-
-#: What the regulatory flags mean, in plain words.
-FLAG_EXPLANATIONS = {
-    "is_orphan": (
-        gettext_lazy("Orphan medicine"),
-        "Orphan medicines treat rare diseases: life-threatening or chronically debilitating "
-        "conditions that affect no more than 5 in 10,000 people in the EU. They get ten years "
-        "of market exclusivity.",
-    ),
-    "is_conditional": (
-        gettext_lazy("Conditional marketing authorisation"),
-        "Granted on less complete data than usual, when the benefit of having the medicine "
-        "available at once outweighs the risk. The company must provide the missing data; the "
-        "authorisation is renewed every year.",
-    ),
-    "is_exceptional_circumstances": (
-        gettext_lazy("Authorised under exceptional circumstances"),
-        "Granted when complete data can never be obtained, for example because the disease is "
-        "very rare. The EMA reviews new information every year.",
-    ),
-    "is_accelerated_assessment": (
-        gettext_lazy("Accelerated assessment"),
-        "An assessment in 150 days instead of the usual 210, for medicines of major interest "
-        "for public health.",
-    ),
-    "is_prime": (
-        gettext_lazy("PRIME (priority medicine)"),
-        "The EMA's scheme that supports the development of medicines which may offer a major "
-        "advantage where there is no satisfactory treatment.",
-    ),
-}
 
 
 def public_products():
@@ -285,11 +255,21 @@ class ProductDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         product = self.object
+        context["timeline"] = timeline = product.timeline
         context["flags"] = [
-            {"label": label, "value": getattr(product, name), "explanation": explanation}
-            for name, (label, explanation) in FLAG_EXPLANATIONS.items()
+            {
+                "label": flag.label,
+                "sentence": flag_sentence(product, flag, timeline),
+                "at_authorisation": getattr(product, flag.at_field),
+                "now": getattr(product, flag.field),
+                "explanation": flag.explanation,
+            }
+            for flag in FLAGS
         ]
-        context["timeline"] = product.timeline
+        context["indications"] = [
+            (indication, indication_orphan_now(indication, product))
+            for indication in product.indications.all()
+        ]
         context["areas"] = {
             area.pk: area
             for indication in product.indications.all()

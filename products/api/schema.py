@@ -18,6 +18,8 @@ from drf_spectacular.plumbing import build_array_type, build_basic_type, build_p
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
+from products.flags import FLAGS
+
 #: What a client needs to know beyond a filter's label (names and values as in SPEC.md).
 PARAMETER_NOTES = {
     "q": "Free text over brand name (and former names), INN, holder, indications, mechanism and "
@@ -30,11 +32,17 @@ PARAMETER_NOTES = {
     "hold or have held an EU marketing authorisation (the first six values).",
     "ordering": "Sort order (default `name`; with `q`, relevance).",
     "cell_source": "Whose cells the product is made of.",
-    "orphan": "Orphan medicine: `true` or `false`.",
-    "conditional": "Conditional marketing authorisation: `true` or `false`.",
-    "exceptional_circumstances": "Authorised under exceptional circumstances: `true` or `false`.",
-    "prime": "PRIME (priority medicine) support: `true` or `false`.",
 }
+for _flag in FLAGS:
+    PARAMETER_NOTES[_flag.param] = (
+        f"{_flag.label} in the EMA's register now: `true` or `false` (products whose value is "
+        "not known, or not applicable, match neither)."
+    )
+    PARAMETER_NOTES[_flag.at_param] = (
+        f"{_flag.label} when first authorised: `true` or `false`. "
+        "Asking for conditionally authorised products usually means "
+        "`conditional_at_authorisation=true`."
+    )
 
 
 class VocabularyFilterExtension(DjangoFilterExtension):

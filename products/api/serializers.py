@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from products.flags import FLAGS_BY_PARAM, Flag, indication_orphan_now
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -55,6 +56,17 @@ class CategoryRefSerializer(VocabularyRefSerializer):
     abbreviation = serializers.CharField(read_only=True, help_text="GTMP, sCTMP, TEP or cATMP.")
 
 
+def flag_field(flag: Flag, *, at: bool = False) -> serializers.BooleanField:
+    when = "when first authorised" if at else "in the EMA's register now"
+    return serializers.BooleanField(
+        source=flag.at_field if at else flag.field,
+        allow_null=True,
+        read_only=True,
+        help_text=f"{flag.label}, {when}; null where not known"
+        + (" or never authorised." if flag.needs_authorisation or at else "."),
+    )
+
+
 class IndicationSerializer(serializers.ModelSerializer):
     condition = serializers.CharField(read_only=True)
     population = OptionalCharField(help_text="Who may receive it; null where not stated.")
@@ -67,16 +79,31 @@ class IndicationSerializer(serializers.ModelSerializer):
             "condition may carry several terms (empty where none is recorded)."
         ),
     )
-    orphan = serializers.BooleanField(
+    orphan = serializers.SerializerMethodField(
+        help_text="Orphan designation for this indication in the EMA's register now: false once "
+        "the product's designation is no longer listed; null where not known.",
+    )
+    orphan_at_authorisation = serializers.BooleanField(
         source="is_orphan",
         allow_null=True,
         read_only=True,
-        help_text="Orphan designation for this indication; null where not known.",
+        help_text="Orphan designation for this indication when it was authorised (or applied "
+        "for); null where not known.",
     )
 
     class Meta:
         model = Indication
-        fields = ("condition", "population", "therapeutic_area", "orphan")
+        fields = (
+            "condition",
+            "population",
+            "therapeutic_area",
+            "orphan",
+            "orphan_at_authorisation",
+        )
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_orphan(self, indication: Indication) -> bool | None:
+        return indication_orphan_now(indication, indication.product)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -89,11 +116,22 @@ class EventSerializer(serializers.ModelSerializer):
     date_partial = OptionalCharField(
         help_text="Year (2011) or year and month (2012-04) where the exact date is not known."
     )
+    known_by = serializers.DateField(
+        allow_null=True,
+        read_only=True,
+        help_text="Where neither date nor date_partial is known: the date by which the event "
+        "had happened (e.g. the date of the EMA export that first shows it).",
+    )
     note = OptionalCharField()
+    confidence = OptionalCharField(
+        help_text="`verified` (the EMA, the Commission or the EMA's export states it) or "
+        "`single-source` (one source outside the EMA, such as a company announcement); null for "
+        "the catalogue's own record."
+    )
 
     class Meta:
         model = AuthorisationEvent
-        fields = ("kind", "date", "date_partial", "note")
+        fields = ("kind", "date", "date_partial", "known_by", "note", "sources", "confidence")
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -118,15 +156,23 @@ class ProductSerializer(serializers.ModelSerializer):
         help_text="Year or year and month of the first authorisation where the exact date is "
         "not known (authorisation_date is then null)."
     )
-    conditional = serializers.BooleanField(source="is_conditional", allow_null=True, read_only=True)
-    exceptional_circumstances = serializers.BooleanField(
-        source="is_exceptional_circumstances", allow_null=True, read_only=True
+    # The five flags: the EMA register's value now, and the value at first authorisation
+    # (products/flags.py); null where not known or, for an application never authorised, not
+    # applicable.
+    conditional = flag_field(FLAGS_BY_PARAM["conditional"])
+    exceptional_circumstances = flag_field(FLAGS_BY_PARAM["exceptional_circumstances"])
+    accelerated_assessment = flag_field(FLAGS_BY_PARAM["accelerated_assessment"])
+    prime = flag_field(FLAGS_BY_PARAM["prime"])
+    orphan = flag_field(FLAGS_BY_PARAM["orphan"])
+    conditional_at_authorisation = flag_field(FLAGS_BY_PARAM["conditional"], at=True)
+    exceptional_circumstances_at_authorisation = flag_field(
+        FLAGS_BY_PARAM["exceptional_circumstances"], at=True
     )
-    accelerated_assessment = serializers.BooleanField(
-        source="is_accelerated_assessment", allow_null=True, read_only=True
+    accelerated_assessment_at_authorisation = flag_field(
+        FLAGS_BY_PARAM["accelerated_assessment"], at=True
     )
-    prime = serializers.BooleanField(source="is_prime", allow_null=True, read_only=True)
-    orphan = serializers.BooleanField(source="is_orphan", allow_null=True, read_only=True)
+    prime_at_authorisation = flag_field(FLAGS_BY_PARAM["prime"], at=True)
+    orphan_at_authorisation = flag_field(FLAGS_BY_PARAM["orphan"], at=True)
     atc_code = OptionalCharField()
     epar_url = OptionalURLField(help_text="The EMA's page of the product.")
     description = OptionalCharField(help_text="How it works, in plain words.")
@@ -168,6 +214,11 @@ class ProductSerializer(serializers.ModelSerializer):
             "accelerated_assessment",
             "prime",
             "orphan",
+            "conditional_at_authorisation",
+            "exceptional_circumstances_at_authorisation",
+            "accelerated_assessment_at_authorisation",
+            "prime_at_authorisation",
+            "orphan_at_authorisation",
             "atc_code",
             "epar_url",
             "description",

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from products.flags import AT_AUTHORISATION_FIELDS, NOW_FIELDS
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -37,11 +38,12 @@ PRODUCT_FIELDS = (
     "atc_code",
     "epar_url",
     "description",
-    "is_orphan",
-    "is_conditional",
-    "is_exceptional_circumstances",
-    "is_accelerated_assessment",
-    "is_prime",
+    *NOW_FIELDS,
+    *AT_AUTHORISATION_FIELDS,
+    "ema_indication_text",
+    "ema_last_updated_date",
+    "ema_advanced_therapy",
+    "curator_notes",
     "status",
     "status_date",
     "status_reason",
@@ -52,7 +54,7 @@ PRODUCT_FIELDS = (
     "sources",
     "is_published",
 )
-DATE_FIELDS = {"status_date", "authorisation_date"}
+DATE_FIELDS = {"status_date", "authorisation_date", "ema_last_updated_date"}
 
 
 @dataclass
@@ -138,13 +140,17 @@ def load_catalogue(data: dict[str, Any]) -> LoadReport:
                 kind=entry["kind"],
                 date=_date(entry["date"]),
                 date_partial=entry["date_partial"],
+                known_by=_date(entry["known_by"]),
                 note=entry["note"],
+                sources=entry["sources"],
+                confidence=entry["confidence"],
             )
             _validate(event, f"{label}, event {entry['kind']}")
             events.append(event)
         AuthorisationEvent.objects.bulk_create(events)
         try:
             product.check_timeline()
+            product.check_orphan_facts()
         except ValidationError as exc:
             raise CatalogueError(f"{label}: {'; '.join(exc.messages)}") from exc
         report.products.append(product.slug)

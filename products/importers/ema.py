@@ -55,7 +55,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import ENDED_OR_SUSPENDED, EventKind, Status
+from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status
+from products.flags import FLAGS
 from products.models import (
     ATC_PATTERN,
     AuthorisationEvent,
@@ -670,13 +671,16 @@ DOUBT_PATTERNS = (
 def doubted_fields(unverified: Iterable[str]) -> dict[str, str]:
     """Product fields the curators mark as doubtful, each with the note that says so.
 
-    Indication-level doubts (``indications[0].orphan_designation``) and the holder at grant
-    (``marketing_authorisation_holder.original``) are not about fields the import writes.
+    Indication-level doubts (``indications[0].orphan_designation``), the holder at grant
+    (``marketing_authorisation_holder.original``) and the flags at first authorisation
+    (``authorisation_type.*``) are not about fields the import writes.
     """
     doubts: dict[str, str] = {}
     for note in unverified:
         text = re.sub(r"\s*\(.*$", "", note.strip().casefold())
         if text.startswith("indication"):  # about one indication, not the product
+            continue
+        if "authorisation_type" in text:  # the values at first authorisation
             continue
         for pattern, fields in DOUBT_PATTERNS:
             if pattern.search(text):
@@ -794,6 +798,9 @@ class _Importer:
 
     def __init__(self, export: Export):
         self.export = export
+        #: "No later than" for a change only the export shows: the day it was generated.
+        self.known_by = export.generated_at.date() if export.generated_at else timezone.localdate()
+        self.flag_events: list[AuthorisationEvent] = []
         self.note = "From the EMA medicines export" + (
             f" generated on {export.generated_at:%d/%m/%Y}." if export.generated_at else "."
         )
@@ -858,8 +865,11 @@ class _Importer:
         return row.atc_code, None
 
     def atmp_review(self, row: ExportRow, product: Product) -> str | None:
+        """A disagreement with the catalogue's judgement, unless the last import showed it."""
         if row.is_advanced_therapy is None or row.is_advanced_therapy == product.is_atmp:
             return None
+        if row.is_advanced_therapy == product.ema_advanced_therapy:
+            return None  # known: the catalogue's judgement was made with it in view
         held = "holds it to be" if product.is_atmp else "does not hold it to be"
         reason = f" ({product.atmp_reason})" if product.atmp_reason else ""
         return (
@@ -894,8 +904,8 @@ class _Importer:
             diff.changes.append(FieldChange(name, old, new))
             return True
 
-        for name, value in row.flags.items():
-            propose(name, value)
+        propose("ema_advanced_therapy", row.is_advanced_therapy)
+        self.update_flags(row, product, diff, events, propose)
         if row.holder and not (
             product.holder and holder_key(product.holder.name) == holder_key(row.holder)
         ):
@@ -915,6 +925,7 @@ class _Importer:
 
         saved = (product.status, product.status_date)
         new_events = self.update_status(row, product, diff, doubts, propose)
+        self.review_areas(row, product, diff)
         if new_events is not None:
             try:
                 product.check_timeline(events + new_events)
@@ -933,11 +944,57 @@ class _Importer:
             diff.action = "updated"
             product._change_reason = self.reason
             product.save()
-            for event in new_events or ():
+            for event in [*(new_events or ()), *self.flag_events]:
                 self.validate(event, row)
                 event._change_reason = self.reason
                 event.save()
+        self.flag_events = []
         return diff
+
+    @staticmethod
+    def review_areas(row: ExportRow, product: Product, diff: ProductDiff) -> None:
+        """The export's MeSH areas that no indication carries: proposed, never applied."""
+        held = {
+            _plain(area.name)
+            for indication in product.indications.all()
+            for area in indication.therapeutic_areas.all()
+        }
+        missing = [area for area in row.therapeutic_areas if _plain(area) not in held]
+        if missing:
+            diff.reviews.append(
+                "proposed therapeutic area(s) from the export's MeSH column, for a curator to "
+                f"place on an indication: {'; '.join(missing)}"
+            )
+
+    def update_flags(self, row, product, diff, events, propose) -> None:
+        """The register's flags now; a change from the last known value goes on the timeline.
+
+        An application that never got an authorisation has no authorisation flags: the export's
+        "no" for them is not applied. The values at first authorisation are never written.
+        """
+        held = row.status in HELD_AUTHORISATION or product.status in HELD_AUTHORISATION
+        for flag in FLAGS:
+            new = row.flags[flag.field]
+            if flag.needs_authorisation and not held:
+                continue
+            before = getattr(product, flag.field)
+            if before is None:
+                before = getattr(product, flag.at_field)
+            if not propose(flag.field, new) or before is None or before == new:
+                continue
+            kind = flag.lost_event if before else flag.gained_event
+            if kind and not any(event.kind == kind for event in events):
+                event = AuthorisationEvent(
+                    product=product, kind=kind, known_by=self.known_by, note=self.flag_note(flag)
+                )
+                self.flag_events.append(event)
+                diff.changes.append(FieldChange("event", None, describe_event(event)))
+
+    def flag_note(self, flag) -> str:
+        return (
+            f"{flag.label}: the EMA's register changed; first seen in the export of "
+            f"{self.known_by:%d/%m/%Y}."
+        )
 
     def update_authorisation_date(self, row, product, diff, events, propose) -> None:
         """The first authorisation date, unless the timeline dates that authorisation otherwise."""
@@ -1032,8 +1089,13 @@ class _Importer:
             is_published=False,
             is_atmp=True,
             atmp_reason=ATMP_REASON,
+            ema_advanced_therapy=row.is_advanced_therapy,
             sources=[f"{self.note[:-1]} ({self.export.file_name})"],
-            **row.flags,
+            **{
+                flag.field: row.flags[flag.field]
+                for flag in FLAGS
+                if row.status in HELD_AUTHORISATION or not flag.needs_authorisation
+            },
         )
         events = []
         if row.authorisation_date:
@@ -1079,14 +1141,69 @@ class _Importer:
         return diff
 
 
-def select_rows(export: Export, known_numbers: Iterable[str]) -> list[ExportRow]:
-    """The advanced-therapy rows of human medicines, and every row the catalogue already holds."""
-    known = set(known_numbers)
+def select_rows(
+    export: Export, known_numbers: Iterable[str], matched: Iterable[str] = ()
+) -> list[ExportRow]:
+    """The advanced-therapy rows of human medicines, every row the catalogue already holds, and
+    the rows ``matched`` by name to a product whose number is not known."""
+    known = {*known_numbers, *matched}
     return [
         row
         for row in export.rows
         if row.product_number in known or (row.is_human and row.is_advanced_therapy)
     ]
+
+
+def name_keys(*names: str) -> set[str]:
+    """Names compared without case, accents, punctuation or a parenthesis: "Luxceptar (ATIR101)"
+    gives "luxceptar" and "atir101"."""
+    keys = set()
+    for name in names:
+        brand, aliases = split_name(name)
+        for text in (brand, *aliases, *re.findall(r"\(([^()]+)\)", name)):
+            key = re.sub(r"[^a-z0-9]+", "", _plain(re.sub(r"\([^()]*\)", "", text)))
+            if key:
+                keys.add(key)
+    return keys
+
+
+def match_unnumbered(export: Export, known_numbers: set[str]) -> dict[str, Product]:
+    """Rows whose number the catalogue lacks, matched to a product with no number by name and,
+    where both give one, by INN: {product number: product}. A row that matches two products, or
+    a product two rows, is no match."""
+    candidates = list(Product.objects.filter(ema_product_number__isnull=True))
+    by_key: dict[str, list[Product]] = {}
+    for product in candidates:
+        for key in name_keys(product.name, *product.aliases):
+            by_key.setdefault(key, []).append(product)
+    matches: dict[str, Product] = {}
+    for row in export.rows:
+        if row.product_number in known_numbers or not row.is_human:
+            continue
+        found = {
+            product.pk: product
+            for key in name_keys(row.name)
+            for product in by_key.get(key, ())
+            if not (row.inn and product.inn) or _plain(row.inn) == _plain(product.inn)
+        }
+        if len(found) == 1:
+            matches[row.product_number] = next(iter(found.values()))
+    counts: dict[int, int] = {}
+    for product in matches.values():
+        counts[product.pk] = counts.get(product.pk, 0) + 1
+    return {number: p for number, p in matches.items() if counts[p.pk] == 1}
+
+
+def propose_number(row: ExportRow, product: Product) -> ProductDiff:
+    """A row matched by name: its number is proposed to a curator, nothing is written."""
+    diff = ProductDiff(product.name, row.product_number, "unchanged")
+    by_inn = " and INN" if row.inn and product.inn else ""
+    diff.reviews.append(
+        f"proposed: EMA product number {row.product_number} (the export's {row.name!r} matches "
+        f"by name{by_inn}; the catalogue has no number for it); once a curator sets it, the "
+        "next import keeps the product current"
+    )
+    return diff
 
 
 def import_export(export: Export, *, dry_run: bool = False, run_by: str = "") -> ImportReport:
@@ -1099,15 +1216,21 @@ def import_export(export: Export, *, dry_run: bool = False, run_by: str = "") ->
         numbers = [row.product_number for row in export.rows]
         products = {
             product.ema_product_number: product
-            for product in Product.objects.select_related("holder").filter(
-                ema_product_number__in=numbers
-            )
+            for product in Product.objects.select_related("holder")
+            .prefetch_related("indications__therapeutic_areas")
+            .filter(ema_product_number__in=numbers)
         }
         importer = _Importer(export)
-        rows = select_rows(export, products)
+        matched = match_unnumbered(export, set(products))
+        rows = select_rows(export, products, matched)
         for row in sorted(rows, key=lambda row: (_plain(row.name), row.product_number)):
             product = products.get(row.product_number)
-            diff = importer.update(row, product) if product else importer.create(row)
+            if product:
+                diff = importer.update(row, product)
+            elif row.product_number in matched:
+                diff = propose_number(row, matched[row.product_number])
+            else:
+                diff = importer.create(row)
             report.products.append(diff)
         if dry_run:
             transaction.set_rollback(True)

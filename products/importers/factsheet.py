@@ -15,11 +15,13 @@ from products.choices import (
     HELD_AUTHORISATION,
     STATUS_AFTER_EVENT,
     CellSource,
+    Confidence,
     Delivery,
     EventKind,
     Status,
 )
-from products.models import partial_date_sort_key, slugify_name
+from products.flags import FLAGS
+from products.models import ATC_PATTERN, partial_date_sort_key, slugify_name
 
 CATEGORIES = [
     {
@@ -137,6 +139,7 @@ IGNORED_KEY_DATES = {"announced", "final_outcome"}
 
 DATE_PREFIX = re.compile(r"^(\d{4}(?:-\d{2}(?:-\d{2})?)?)\b\s*(.*)$")
 HOLDER_ANNOTATION = re.compile(r"\s*\((?:at |per |MAH shown|as listed|SmPC |exact )[^()]*\)$")
+ATC_CODE = re.compile(ATC_PATTERN)
 ALIAS = re.compile(r"^(?P<name>.+?) \((?:previously )?(?P<alias>[^()]+)\)$")
 
 
@@ -212,8 +215,25 @@ def split_name(sheet_name: str) -> tuple[str, str, list[str]]:
     return sheet_name, slugify_name(sheet_name), []
 
 
-def event(kind: str, date: str | None, partial: str = "", note: str = "") -> dict[str, Any]:
-    return {"kind": str(kind), "date": date, "date_partial": partial, "note": note}
+def event(
+    kind: str,
+    date: str | None,
+    partial: str = "",
+    note: str = "",
+    *,
+    known_by: str | None = None,
+    sources: list[str] | None = None,
+    confidence: str = "",
+) -> dict[str, Any]:
+    return {
+        "kind": str(kind),
+        "date": date,
+        "date_partial": partial,
+        "known_by": known_by,
+        "note": note,
+        "sources": sources or [],
+        "confidence": confidence,
+    }
 
 
 def key_date_events(key_dates: dict[str, str | None]) -> list[dict[str, Any]]:
@@ -242,9 +262,19 @@ def sort_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def key(item: dict[str, Any]) -> tuple[int, int, int]:
         date = datetime.date.fromisoformat(item["date"]) if item["date"] else None
-        return partial_date_sort_key(date, item["date_partial"])
+        known_by = datetime.date.fromisoformat(item["known_by"]) if item["known_by"] else None
+        return partial_date_sort_key(date, item["date_partial"], known_by)
 
     return sorted(events, key=key)
+
+
+def at_authorisation_flags(status: str | None, flags: dict[str, Any]) -> dict[str, Any]:
+    """The sheet's ``authorisation_type``: each flag's value when first authorised.
+
+    An application that never got an authorisation has none (its values stay null).
+    """
+    held = status in HELD_AUTHORISATION
+    return {flag.at_field: flags.get(flag.param) if held else None for flag in FLAGS}
 
 
 def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[str, Any]:
@@ -293,11 +323,7 @@ def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[
         "route_of_administration": modality.get("route_administration") or "",
         "atc_code": atc_code(record.get("atc_code")),
         "epar_url": record.get("epar_url") or "",
-        "is_orphan": flags.get("orphan"),
-        "is_conditional": flags.get("conditional"),
-        "is_exceptional_circumstances": flags.get("exceptional_circumstances"),
-        "is_accelerated_assessment": flags.get("accelerated_assessment"),
-        "is_prime": flags.get("prime"),
+        **at_authorisation_flags(status, flags),
         "indications": [
             {
                 "condition": item["condition"],
@@ -336,11 +362,7 @@ def negative_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[st
         "route_of_administration": "",
         "atc_code": "",
         "epar_url": "",
-        "is_orphan": None,
-        "is_conditional": None,
-        "is_exceptional_circumstances": None,
-        "is_accelerated_assessment": None,
-        "is_prime": None,
+        **at_authorisation_flags(None, {}),
         "indications": [
             {
                 "condition": record["indication_sought"],
@@ -355,11 +377,184 @@ def negative_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[st
     }
 
 
-def build_catalogue(sheet: list[dict[str, Any]], curation: dict[str, Any]) -> dict[str, Any]:
-    """The whole catalogue (categories, mechanisms, products) from the sheet and the curation."""
+#: The kinds of ``ema_atmps_changes.json`` and the timeline's event kinds.
+CHANGE_KINDS = {
+    "conversion-to-standard": EventKind.CONVERSION,
+    "orphan-designation": EventKind.ORPHAN_DESIGNATION,
+    "orphan-designation-removed": EventKind.ORPHAN_DESIGNATION_REMOVED,
+    "prime-granted": EventKind.PRIME_GRANTED,
+    "extension-of-indication": EventKind.EXTENSION_OF_INDICATION,
+    "change-of-holder": EventKind.CHANGE_OF_HOLDER,
+    "change-of-name": EventKind.CHANGE_OF_NAME,
+    "renewal": EventKind.RENEWAL,
+    "suspension": EventKind.SUSPENSION,
+    "other": EventKind.OTHER,
+}
+#: Events a product has at most once: one known only "by" a later date is the same event.
+ONCE_ONLY = {EventKind.CONVERSION, EventKind.CHANGE_OF_NAME}
+#: A plain note for a change that the curation gives none.
+GENERIC_NOTES = {
+    EventKind.CONVERSION: "The conditional marketing authorisation became a standard one.",
+    EventKind.ORPHAN_DESIGNATION: "Orphan designation {designation} granted.",
+    EventKind.ORPHAN_DESIGNATION_REMOVED: (
+        "Orphan designation {designation} no longer in the register of orphan medicines."
+    ),
+    EventKind.PRIME_GRANTED: "The EMA granted PRIME support during development.",
+}
+
+
+def _same_event(existing: dict[str, Any], candidate: dict[str, Any]) -> bool:
+    """Whether ``candidate`` (a change of the changes file) is ``existing``, known another way."""
+    if existing["kind"] != candidate["kind"]:
+        return False
+    ours, theirs = existing.get("_designation"), candidate.get("_designation")
+    if ours and theirs and ours != theirs:
+        return False
+    dated = existing["date"] or existing["date_partial"]
+    new_dated = candidate["date"] or candidate["date_partial"]
+    if dated and new_dated:  # "2014" is "2014-03-02"; "2022-02" is "2022-02"
+        return dated.startswith(new_dated) or new_dated.startswith(dated)
+    if not dated and not new_dated:
+        return existing["known_by"] == candidate["known_by"]
+    dating, known_by = (existing, candidate) if dated else (candidate, existing)
+    limit = known_by["known_by"]
+    start = dating["date"] or dating["date_partial"]
+    if not limit or start[: len(limit)] > limit:
+        return False
+    # "by 16 June 2020" is the event of June 2020; a conversion is the same whenever known.
+    return candidate["kind"] in ONCE_ONLY or limit.startswith(dating["date_partial"] or "~")
+
+
+def _merge(existing: dict[str, Any], candidate: dict[str, Any]) -> None:
+    existing["sources"] += [s for s in candidate["sources"] if s not in existing["sources"]]
+    if not (existing["date"] or existing["date_partial"]) and (
+        candidate["date"] or candidate["date_partial"]
+    ):
+        existing.update(
+            date=candidate["date"],
+            date_partial=candidate["date_partial"],
+            known_by=None,
+            confidence=candidate["confidence"],
+        )
+    elif not existing["confidence"]:
+        existing["confidence"] = candidate["confidence"]
+
+
+def change_note(change: dict[str, Any], kind: str, notes: dict[str, str]) -> str:
+    """The curation's note for the change (keyed "<kind> <date>" or "<kind> by <date>")."""
+    when = change["date"] or f"by {change['known_by']}"
+    key = f"{change['kind']} {when}"
+    designation = change.get("designation_number") or "(number not known)"
+    if key in notes:
+        return notes[key].format(designation=designation)
+    if kind in GENERIC_NOTES:
+        return GENERIC_NOTES[kind].format(designation=designation)
+    raise FactSheetError(f"no note in the curation's change_notes for {key!r}")
+
+
+def apply_changes(product: dict[str, Any], changes: list[dict[str, Any]], notes) -> list[str]:
+    """Add the dated changes of ``ema_atmps_changes.json`` to a product's timeline.
+
+    A change the timeline already holds (the same kind, compatible dates) adds its source to that
+    event. What is not an event goes to the curators' notes: a doubtful change, any change of a
+    product that never held an authorisation (Waskyra's reported decision changes its status,
+    which only a curator may do) and a status change the timeline does not already record.
+    Returns those notes.
+    """
+    for_curators = []
+    held = product["status"] in HELD_AUTHORISATION
+    for change in changes:
+        kind = CHANGE_KINDS.get(change["kind"])
+        if kind is None:
+            raise FactSheetError(f"{product['name']}: unknown change kind {change['kind']!r}")
+        date, partial, _rest = split_date(change["date"])
+        candidate = event(
+            kind,
+            date,
+            partial,
+            known_by=None if (date or partial) else change["known_by"],
+            sources=[change["source"]] if change.get("source") else [],
+            confidence=Confidence.VERIFIED
+            if change["confidence"] == "verified"
+            else Confidence.SINGLE_SOURCE,
+        )
+        candidate["_designation"] = change.get("designation_number")
+        same = next((e for e in product["events"] if _same_event(e, candidate)), None)
+        when = change["date"] or f"by {change['known_by']}"
+        if change["confidence"] == "doubtful" or not held:
+            for_curators.append(
+                f"Reported, not on the timeline ({change['confidence']}): "
+                f"{kind.label} ({when}): {change['detail']} Source: {change.get('source')}"
+            )
+        elif same is not None:
+            _merge(same, candidate)
+        elif kind in STATUS_AFTER_EVENT:
+            for_curators.append(
+                f"Reported status change not on the timeline: {kind.label} ({when}). "
+                f"Source: {change.get('source')}"
+            )
+        else:
+            candidate["note"] = change_note(change, kind, notes)
+            product["events"].append(candidate)
+    return for_curators
+
+
+def export_facts(status: str, row) -> dict[str, Any]:
+    """The register's values now, from the EMA's export row (None: the export has no row).
+
+    The authorisation flags of an application that never got an authorisation stay empty.
+    """
+    held = status in HELD_AUTHORISATION
+    if row is None:
+        return {flag.field: None for flag in FLAGS} | {
+            "ema_indication_text": "",
+            "ema_last_updated_date": None,
+            "ema_advanced_therapy": None,
+        }
+    last_updated = row.dates["Last updated date"]
+    return {
+        flag.field: None if flag.needs_authorisation and not held else row.flags[flag.field]
+        for flag in FLAGS
+    } | {
+        "ema_indication_text": row.indication_text,
+        "ema_last_updated_date": last_updated.isoformat() if last_updated else None,
+        "ema_advanced_therapy": row.is_advanced_therapy,
+    }
+
+
+def fill_from_export(product: dict[str, Any], row) -> None:
+    """Facts the sheet leaves empty and the EMA's export gives: its page, its ATC code, and the
+    MeSH areas of a product with one indication that carries none (applications' records)."""
+    if row is None:
+        return
+    if not product["epar_url"]:
+        product["epar_url"] = row.url
+    if not product["atc_code"] and ATC_CODE.match(row.atc_code):
+        product["atc_code"] = row.atc_code
+    indications = product["indications"]
+    if len(indications) == 1 and not indications[0]["therapeutic_areas"]:
+        indications[0]["therapeutic_areas"] = list(row.therapeutic_areas)
+
+
+def build_catalogue(
+    sheet: list[dict[str, Any]],
+    curation: dict[str, Any],
+    *,
+    export_rows: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The whole catalogue (categories, mechanisms, products) from the sheet and the curation.
+
+    ``export_rows`` (the EMA export's rows by product number) give the register's values now;
+    ``changes`` (``ema_atmps_changes.json``) the dated changes since first authorisation.
+    """
     products: dict[str, dict[str, Any]] = {}
     merged: list[tuple[str, dict[str, Any]]] = []
     curated = curation.get("products", {})
+    export_rows = export_rows or {}
+    changes_by_name = {
+        item["name"]: item["changes"] for item in (changes or {}).get("products", [])
+    }
     for record in sheet:
         sheet_name = record["name"]
         if sheet_name in MERGED_RECORDS:
@@ -373,30 +568,47 @@ def build_catalogue(sheet: list[dict[str, Any]], curation: dict[str, Any]) -> di
             facts = authorised_record(record, extra)
         if slug in products:
             raise FactSheetError(f"two records share the slug {slug!r}")
+        number = record["ema_product_number"] or extra.get("ema_product_number")
+        sources = list(record.get("sources") or [])
+        sources += [s for s in extra.get("sources", []) if s not in sources]
         products[slug] = {
             "name": name,
             "slug": slug,
             "sheet_name": sheet_name,
             "aliases": aliases,
             "inn": record["inn"] or "",
-            "ema_product_number": record["ema_product_number"],
+            "ema_product_number": number,
             "category": category_slug(record["atmp_category"]),
             "mechanisms": extra.get("mechanisms", []),
             "description": extra.get("description", ""),
             "verification": record.get("verification") or "",
             "unverified_fields": record.get("unverified_fields") or [],
-            "sources": record.get("sources") or [],
+            "sources": sources,
             "is_published": True,
             **facts,
+            **export_facts(facts["status"], export_rows.get(number)),
+            "curator_notes": "",
         }
+        fill_from_export(products[slug], export_rows.get(number))
     by_name = {product["name"]: product for product in products.values()}
     for target, record in merged:
         by_name[target]["events"] += key_date_events(record["key_dates"])
         by_name[target]["sources"] += [
             s for s in record["sources"] if s not in by_name[target]["sources"]
         ]
+    by_sheet_name = {product["sheet_name"]: product for product in products.values()}
+    notes = curation.get("change_notes", {})
+    for sheet_name, product_changes in changes_by_name.items():
+        if sheet_name not in by_sheet_name:
+            raise FactSheetError(f"changes of {sheet_name!r}, which the sheet does not hold")
+        product = by_sheet_name[sheet_name]
+        product["events"] = sort_events(product["events"])
+        product_notes = notes.get(sheet_name, {})
+        product["curator_notes"] = "\n".join(apply_changes(product, product_changes, product_notes))
     for product in products.values():
         product["events"] = sort_events(product["events"])
+        for item in product["events"]:
+            item.pop("_designation", None)
     return {
         "categories": CATEGORIES,
         "mechanisms": curation.get("mechanisms", []),
