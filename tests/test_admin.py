@@ -289,7 +289,11 @@ def test_product_change_page_has_inlines_autocomplete_and_readonly_timestamps(
     assert inline_models == [Indication, AuthorisationEvent]
     events = response.context["inline_admin_formsets"][1].formset.queryset
     assert [event.kind for event in events] == [event.kind for event in kymriah.timeline]
-    assert [event.kind for event in events][:2] == ["positive-opinion", "initial-authorisation"]
+    assert [event.kind for event in events][:3] == [
+        "orphan-designation",
+        "positive-opinion",
+        "initial-authorisation",
+    ]
     assert "created_at" not in response.context["adminform"].form.fields
     assert "updated_at" not in response.context["adminform"].form.fields
     assert "data-autocomplete-light" not in page  # Django's own autocomplete, not a third party

@@ -43,6 +43,10 @@ SPEC_FIELDS = {
     "cell_source", "delivery", "indications", "holder", "status", "authorisation_date",
     "status_date", "conditional", "exceptional_circumstances", "accelerated_assessment", "prime",
     "orphan", "atc_code", "epar_url", "events", "url", "html_url", "updated_at",
+    # Added in the second wave: each flag's value at first authorisation.
+    "orphan_at_authorisation", "conditional_at_authorisation",
+    "exceptional_circumstances_at_authorisation", "accelerated_assessment_at_authorisation",
+    "prime_at_authorisation",
 }  # fmt: skip
 EXTRA_FIELDS = {
     "aliases", "authorisation_date_partial", "route_of_administration", "description", "sources",
@@ -169,17 +173,32 @@ def test_indications_carry_condition_therapeutic_areas_and_orphan(client, catalo
 def test_events_are_the_timeline_in_time_order_with_partial_dates(client, catalogue):
     kymriah = client.get(reverse("api:product-detail", kwargs={"slug": "kymriah"})).json()
     assert [(e["kind"], e["date"], e["date_partial"]) for e in kymriah["events"]] == [
+        ("orphan-designation", "2016-10-14", None),
         ("positive-opinion", None, "2018-06"),
         ("initial-authorisation", "2018-08-23", None),
+        ("orphan-designation", "2021-07-19", None),
         ("extension-of-indication", "2022-04-29", None),
     ]
     assert all(event["note"] for event in kymriah["events"])
+    extension = kymriah["events"][-1]
+    assert extension["confidence"] == "verified" and extension["sources"]
+    abecma = client.get(reverse("api:product-detail", kwargs={"slug": "abecma"})).json()
+    conversion = next(e for e in abecma["events"] if e["kind"] == "conversion")
+    assert (conversion["date"], conversion["date_partial"], conversion["known_by"]) == (
+        None,
+        None,
+        "2025-10-27",
+    )
 
 
 def test_unknown_facts_stay_null(client, catalogue):
     kymriah = client.get(reverse("api:product-detail", kwargs={"slug": "kymriah"})).json()
     assert kymriah["status_date"] is None
-    assert kymriah["accelerated_assessment"] is None  # sources conflict
+    assert kymriah["accelerated_assessment_at_authorisation"] is None  # sources conflict
+    assert kymriah["accelerated_assessment"] is False  # the EMA's register now
+    elevidys = client.get(reverse("api:product-detail", kwargs={"slug": "elevidys"})).json()
+    assert elevidys["conditional"] is None  # never authorised: not applicable
+    assert elevidys["conditional_at_authorisation"] is None
     assert kymriah["authorisation_date_partial"] is None
     zemcelpro = client.get(reverse("api:product-detail", kwargs={"slug": "zemcelpro"})).json()
     assert zemcelpro["category"] is None  # the fact sheet gives none

@@ -61,7 +61,12 @@ def test_a_row_holds_the_products_facts(client, catalogue):
     assert kymriah["holder"] == "Novartis Europharm Limited"
     assert kymriah["mechanisms"] == "CD19-directed CAR-T cells"
     assert kymriah["orphan"] == "yes" and kymriah["conditional"] == "no"
-    assert kymriah["accelerated_assessment"] == "not known"
+    # Doubtful when first authorised (sources conflict); "no" in the EMA's register now.
+    assert kymriah["accelerated_assessment_at_authorisation"] == "not known"
+    assert kymriah["accelerated_assessment"] == "no"
+    assert kymriah["conditional_at_authorisation"] == "no"
+    holoclar = exported["holoclar"]
+    assert (holoclar["conditional_at_authorisation"], holoclar["conditional"]) == ("yes", "no")
     assert kymriah["url"] == "http://testserver/products/kymriah/"
     beqvez = exported["beqvez"]
     assert beqvez["former_names"] == "Durveqtix"

@@ -79,7 +79,9 @@ def test_facet_counts_of_a_group_ignore_its_own_selection(client, catalogue):
     assert set(listed(response)) == {"beqvez", "skysona", "zynteglo"}
     assert options(response, "category")["somatic-cell-therapy"] == 3  # withdrawn sCTMPs
     assert options(response, "status")["authorised"] == 19  # authorised GTMPs
-    assert options(response, "orphan") == {"true": 2, "false": 1}
+    # Skysona and Zynteglo were orphan medicines when authorised; none of the three is now.
+    assert options(response, "orphan_at_authorisation") == {"true": 2, "false": 1}
+    assert options(response, "orphan") == {"true": 0, "false": 3}
     category = facet(response, "category")
     assert [o.value for o in category.options if o.selected] == ["gene-therapy"]
 
@@ -122,7 +124,10 @@ def test_the_filter_form_submission_is_redirected_to_a_short_url(client, catalog
         ("mechanism=bcma-car-t", {"abecma", "carvykti"}),
         ("holder=kite-pharma-eu-bv", {"tecartus", "yescarta"}),
         ("cell_source=allogeneic", {"alofisel", "ebvallo", "zalmoxis", "zemcelpro"}),
-        ("orphan=false&category=tissue-engineered", {"spherox", "chondrocelect"}),
+        ("orphan=false&category=tissue-engineered", {"spherox", "chondrocelect", "holoclar"}),
+        ("orphan_at_authorisation=false&category=tissue-engineered", {"spherox", "chondrocelect"}),
+        ("conditional_at_authorisation=true&conditional=false", {"abecma", "carvykti", "holoclar"}),
+        ("accelerated_assessment=true", {"zynteglo"}),
         ("conditional=true&category=somatic-cell-therapy", {"zalmoxis"}),
         ("exceptional_circumstances=true", {"glybera", "upstaza", "ebvallo"}),
         ("prime=true&category=gene-therapy&status=withdrawn", {"beqvez", "skysona", "zynteglo"}),
@@ -266,14 +271,20 @@ def test_detail_shows_identity_indications_flags_timeline_and_sources(client, ca
     ]:
         assert text in html, text
     timeline = [event.kind for event in response.context["timeline"]]
-    assert timeline[-2:] == ["initial-authorisation", "withdrawal"]
+    # Renamed by the export of 27 October 2025 at the latest: after the withdrawal it sorts.
+    assert timeline[-3:] == ["initial-authorisation", "withdrawal", "change-of-name"]
+    assert "Not an orphan medicine, at authorisation or now." in html
 
 
 def test_unknown_facts_read_not_known(client, catalogue):
     html = client.get(reverse("products:product_detail", args=["zemcelpro"])).content.decode()
     assert "Category not known" in html
     kymriah = client.get(reverse("products:product_detail", args=["kymriah"])).content.decode()
-    assert re.search(r"Accelerated assessment</dt>\s*<dd><strong[^>]*>Not known</strong>", kymriah)
+    assert re.search(
+        r"Accelerated assessment</dt>\s*<dd><strong[^>]*>At first authorisation: not known; "
+        r"in the EMA&#x27;s register now: no.</strong>",
+        kymriah,
+    )
 
 
 def test_partial_dates_are_shown_as_given(client, catalogue):

@@ -711,6 +711,8 @@ def show(value: Any) -> str:
 
 
 def describe_event(event: AuthorisationEvent) -> str:
+    if event.date is None and event.known_by:
+        return f"{event.get_kind_display()} (by {event.known_by.isoformat()})"
     return f"{event.get_kind_display()} ({show(event.date)})"
 
 
