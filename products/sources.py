@@ -419,9 +419,11 @@ REASONS = {
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 VERIFICATION = {
     "verified": "All core facts checked against sources",
-    "partially verified": "Most core facts checked against sources; those listed below are not yet",
+    "partially verified": "Some core facts checked against sources, not all",
     "unverified": "Not yet checked against sources",
 }
+#: "verified" while some facts are still in doubt: the doubts are the exceptions.
+VERIFIED_BUT = "Core facts checked against sources, except those below"
 
 
 def _ordinal(index: int) -> str:
@@ -465,10 +467,13 @@ def plain_unverified(entry: str) -> str:
     return f"{words} ({reason})"
 
 
-def plain_verification(value: str) -> str:
+def plain_verification(value: str, doubts: Iterable[str] = ()) -> str:
     """``Product.verification`` in words: "verified" -> "All core facts checked against
-    sources"; a value not known here is shown as given, without underscores."""
+    sources", or, with ``doubts`` (``Product.unverified_fields``), "… except those below"; a
+    value not known here is shown as given, without underscores."""
     value = (value or "").strip()
+    if value.lower() == "verified" and any(doubts):
+        return VERIFIED_BUT
     return VERIFICATION.get(value.lower()) or _readable(value)
 
 

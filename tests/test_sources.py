@@ -249,7 +249,7 @@ def test_an_unverified_entry_reads_as_plain_words(entry, words):
         ("verified", "All core facts checked against sources"),
         (
             "partially verified",
-            "Most core facts checked against sources; those listed below are not yet",
+            "Some core facts checked against sources, not all",
         ),
         ("unverified", "Not yet checked against sources"),
         ("checked_by_two", "Checked by two"),
@@ -257,6 +257,14 @@ def test_an_unverified_entry_reads_as_plain_words(entry, words):
 )
 def test_verification_reads_as_plain_words(value, words):
     assert plain_verification(value) == words
+
+
+def test_verified_with_doubts_says_the_doubts_are_the_exceptions():
+    words = plain_verification("verified", ["authorisation_date"])
+    assert words == "Core facts checked against sources, except those below"
+    assert plain_verification("unverified", ["authorisation_date"]) == (
+        "Not yet checked against sources"
+    )
 
 
 # --- Every source and doubt of the real catalogue -----------------------------------------------
@@ -381,6 +389,7 @@ def test_holoclar_page_lists_titled_sources_the_emas_first(client, catalogue):
 def test_kymriah_page_says_what_is_not_yet_verified_in_plain_words(client, catalogue):
     html = client.get(reverse("products:product_detail", args=["kymriah"])).content.decode()
     section = html.split('id="sources-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Core facts checked against sources, except those below" in section
     assert "<li>Whether it had an accelerated assessment (sources conflict)</li>" in section
     assert "<li>Whether the second indication had an orphan designation (" in section
     assert "authorisation_type" not in html and "indications[1]" not in html

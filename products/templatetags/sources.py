@@ -22,6 +22,6 @@ def plain_unverified(entry: str) -> str:
 
 
 @register.filter
-def plain_verification(value: str) -> str:
-    """``Product.verification`` in words ("verified" -> "All core facts checked …")."""
-    return sources.plain_verification(value)
+def plain_verification(value: str, doubts=()) -> str:
+    """``product.verification|plain_verification:product.unverified_fields`` in words."""
+    return sources.plain_verification(value, doubts or ())
