@@ -183,6 +183,7 @@ def _lookup(table: dict, site: str):
 
 def _words(slug: str) -> str:
     """A URL's slug as words: ``hyalograft-c-autograft`` -> ``Hyalograft C Autograft``."""
+    slug = re.sub(r"\.[a-z]{2,5}$", "", slug, flags=re.IGNORECASE)  # "….html", "….jsp"
     slug = re.sub(r"-\d+$", "", slug)  # the EMA's "cerepro-0": a second page of that name
     return " ".join(word.capitalize() for word in re.split(r"[-_]+", slug) if word)
 
@@ -210,8 +211,8 @@ def _ema_page(path: str, query: str) -> str:
     parts = [part for part in path.split("/") if part]
     language = parts[0] if parts and parts[0] in LANGUAGES else ""
     note = f" ({LANGUAGES[language]} page)" if language else ""
-    if parts[:1] == ["ema"] and "curl" in (params := parse_qs(query)):
-        return _ema_old_page(params["curl"][0])
+    if parts[:1] == ["ema"]:
+        return _ema_old_page(parse_qs(query).get("curl", [""])[0])
     if language or parts[:1] == ["en"]:
         parts = parts[1:]
     if parts[:2] == ["medicines", "human"] and len(parts) >= 4:
@@ -255,8 +256,13 @@ def _commission_page(site: str, path: str, query: str) -> str:
 
 
 def _describe_url(url: str) -> Source:
-    parts = urlsplit(url)
-    site = _site(parts.hostname or "")
+    try:
+        parts = urlsplit(url)
+        site = _site(parts.hostname or "")
+    except ValueError:  # not a well-formed address ("http://[x"): no link
+        site = ""
+    if not site:
+        return Source("Web page (the address recorded is not valid)", "", "")
     if site == "ema.europa.eu" or site.endswith(".ema.europa.eu"):
         page = _ema_page(parts.path, parts.query)
         return Source(f"EMA: {page}", url, EMA, EMA_RANK)
@@ -307,8 +313,13 @@ def describe_source(text: str) -> Source:
     its words without the curators' file names ("EMA: medicines data export of 27 October 2025").
     """
     text = text.strip()
-    if re.match(r"https?://", text, re.IGNORECASE):
+    if re.match(r"https?://\S*$", text, re.IGNORECASE):
         return _describe_url(text)
+    link = re.search(r"https?://[^\s<>\"')]+", text, re.IGNORECASE)
+    if link:  # words with an address in them ("Letter of the CAT: https://…"): the words title it
+        words = (text[: link.start()] + text[link.end() :]).strip(" \t:;,-–—()")
+        source = _describe_url(link[0])
+        return replace(source, title=_describe_note(words).title) if words else source
     return _describe_note(text)
 
 

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from django.core.cache import cache
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from products.sources import (
     COMMISSION,
@@ -162,10 +164,38 @@ def test_a_note_loses_the_curators_file_names_and_gets_no_link():
     assert describe_source("Company letter (letter-2021.pdf)").title == "Company letter"
 
 
+def test_words_with_an_address_title_the_link():
+    source = describe_source(
+        "Minutes of the CAT, May 2016: https://www.ema.europa.eu/en/documents/x"
+    )
+    assert source.title == "Minutes of the CAT, May 2016"
+    assert (source.url, source.publisher) == ("https://www.ema.europa.eu/en/documents/x", EMA)
+
+
+@pytest.mark.parametrize("text", ["https://", "http://[broken", "https:///path-only"])
+def test_a_malformed_address_is_not_a_link_and_does_not_fail(text):
+    source = describe_source(text)
+    assert source == Source("Web page (the address recorded is not valid)", "", "")
+
+
 def test_a_text_that_is_not_a_web_address_is_never_a_link():
     source = describe_source("javascript:alert(1)")
     assert source.url == ""
     assert source.title == "javascript:alert(1)"  # shown as text, escaped by the template
+
+
+@given(st.text() | st.builds("https://{}".format, st.text()))
+def test_any_text_gets_a_title_and_a_link_only_to_a_web_address(text):
+    source = describe_source(text)
+    assert isinstance(source.title, str)
+    assert source.url == "" or source.url.lower().startswith(("http://", "https://"))
+    if source.url:
+        assert "://" not in source.title
+
+
+@given(st.text())
+def test_any_unverified_entry_reads_without_underscores(entry):
+    assert "_" not in plain_unverified(entry)
 
 
 # --- ordered_sources ----------------------------------------------------------------------------
