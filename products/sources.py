@@ -6,10 +6,11 @@ registers) and a few notes ("EMA medicines data export generated from ema.europa
 27/10/2025 (file … in this folder)"). ``Product.unverified_fields`` names the facts still in
 doubt in the fact sheet's own notation ("indications[0].orphan_designation").
 
-The public page, the API and the CSV show neither as stored: ``describe_source`` gives each
-source a title, its link and who published it; ``ordered_sources`` puts the EMA first and drops
-repeats; ``plain_unverified`` and ``plain_verification`` turn the curators' notation into a
-sentence. Nothing here changes what is stored.
+The public page shows neither as stored, and the API gives both in words beside the stored
+entries (``source_links``, ``unverified``); the CSV has no sources column. ``describe_source``
+gives each source a title, its link and who published it; ``ordered_sources`` puts the EMA first
+and drops repeats; ``plain_unverified`` and ``plain_verification`` turn the curators' notation
+into a sentence. Nothing here changes what is stored.
 """
 
 from __future__ import annotations
