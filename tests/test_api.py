@@ -50,7 +50,7 @@ SPEC_FIELDS = {
 }  # fmt: skip
 EXTRA_FIELDS = {
     "aliases", "authorisation_date_partial", "route_of_administration", "description", "sources",
-    "status_reason",
+    "status_reason", "source_links", "unverified",
 }  # fmt: skip
 
 

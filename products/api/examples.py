@@ -80,7 +80,41 @@ KYMRIAH = {
             "lymphoma after two or more lines of systemic therapy.",
         },
     ],
-    "sources": ["https://www.ema.europa.eu/en/medicines/human/EPAR/kymriah"],
+    "sources": [
+        "EMA medicines data export generated from ema.europa.eu on 27/10/2025",
+        "https://www.ema.europa.eu/en/medicines/human/EPAR/kymriah",
+        "https://www.ema.europa.eu/en/medicines/human/orphan-designations/eu3141266",
+        "https://esmo.org/oncology-news/ema-recommends-extension-of-therapeutic-indications-for-"
+        "tisagenlecleucel",
+    ],
+    "source_links": [
+        {
+            "title": "EMA: European public assessment report (EPAR) for Kymriah",
+            "url": "https://www.ema.europa.eu/en/medicines/human/EPAR/kymriah",
+            "publisher": "European Medicines Agency",
+        },
+        {
+            "title": "EMA: medicines data export of 27 October 2025",
+            "url": None,
+            "publisher": "European Medicines Agency",
+        },
+        {
+            "title": "EMA: orphan designation EU/3/14/1266",
+            "url": "https://www.ema.europa.eu/en/medicines/human/orphan-designations/eu3141266",
+            "publisher": "European Medicines Agency",
+        },
+        {
+            "title": "News report: esmo.org",
+            "url": "https://esmo.org/oncology-news/ema-recommends-extension-of-therapeutic-"
+            "indications-for-tisagenlecleucel",
+            "publisher": "ESMO",
+        },
+    ],
+    "unverified": [
+        "Whether it had an accelerated assessment (sources conflict)",
+        "Whether the second indication had an orphan designation (the designation is confirmed; "
+        "whether it was kept at authorisation was not checked)",
+    ],
     "url": f"{BASE}/api/v1/products/kymriah/",
     "html_url": f"{BASE}/products/kymriah/",
     "updated_at": "2026-11-22T03:04:41.898205+01:00",

@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from products import sources
 from products.flags import FLAGS_BY_PARAM, Flag, indication_orphan_now
 from products.models import (
     AuthorisationEvent,
@@ -134,6 +135,19 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ("kind", "date", "date_partial", "known_by", "note", "sources", "confidence")
 
 
+class SourceLinkSerializer(serializers.Serializer):
+    """A source as the product's page lists it: a title to show, its link and its publisher."""
+
+    title = serializers.CharField(
+        read_only=True, help_text='What the source is, e.g. "EMA: orphan designation EU/3/08/579".'
+    )
+    url = OptionalURLField(help_text="Its address; null for a document without one.")
+    publisher = OptionalCharField(
+        help_text='Who published it: "European Medicines Agency", "European Commission", a '
+        "company or a site; null where not known."
+    )
+
+
 class ProductSerializer(serializers.ModelSerializer):
     """One ATMP. Relations are nested; ``events`` is the authorisation timeline in time order."""
 
@@ -182,6 +196,14 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The authorisation timeline, oldest first.",
     )
+    source_links = serializers.SerializerMethodField(
+        help_text="The sources as the product's page lists them, titled, the European Medicines "
+        "Agency's first, then the European Commission's, then the others; each page once, the "
+        "EPAR (epar_url) included. `sources` keeps the entries as the curators wrote them."
+    )
+    unverified = serializers.SerializerMethodField(
+        help_text="Facts not yet checked against sources, in plain words (empty when none)."
+    )
     url = serializers.HyperlinkedIdentityField(
         view_name="api:product-detail", lookup_field="slug", help_text="This resource."
     )
@@ -224,6 +246,8 @@ class ProductSerializer(serializers.ModelSerializer):
             "description",
             "events",
             "sources",
+            "source_links",
+            "unverified",
             "url",
             "html_url",
             "updated_at",
@@ -233,6 +257,13 @@ class ProductSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_html_url(self, product: Product) -> str:
         return absolute(self.context.get("request"), product.get_absolute_url())
+
+    @extend_schema_field(SourceLinkSerializer(many=True))
+    def get_source_links(self, product: Product) -> list[dict]:
+        return SourceLinkSerializer(sources.product_sources(product), many=True).data
+
+    def get_unverified(self, product: Product) -> list[str]:
+        return [sources.plain_unverified(entry) for entry in product.unverified_fields]
 
 
 class VocabularySerializer(serializers.ModelSerializer):
