@@ -248,3 +248,20 @@ def test_a_known_by_event_sorts_at_its_date_and_needs_no_date(catalogue):
 def test_each_flag_reads_as_one_plain_sentence(catalogue, slug, param, sentence):
     product = Product.objects.get(slug=slug)
     assert flag_sentence(product, FLAGS_BY_PARAM[param], product.timeline) == sentence
+
+
+def test_timeline_sources_are_titled_links_on_the_page_and_in_the_api(client, catalogue):
+    html = client.get("/products/holoclar/").content.decode()
+    assert "Resting on a single source; not yet confirmed" in html  # the 2024 conversion
+    assert 'rel="external nofollow">Company announcement: holostem.com' in html
+    assert "ema_medicines_output" not in html and "in this folder" not in html
+    api = client.get("/api/v1/products/abecma/").json()
+    conversion = next(e for e in api["events"] if e["kind"] == "conversion")
+    assert conversion["source_links"] == [
+        {
+            "title": "EMA: medicines data export of 27 October 2025",
+            "url": None,
+            "publisher": "European Medicines Agency",
+        }
+    ]
+    assert "by 27 October 2025" in client.get("/products/abecma/").content.decode()

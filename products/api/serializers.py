@@ -107,6 +107,19 @@ class IndicationSerializer(serializers.ModelSerializer):
         return indication_orphan_now(indication, indication.product)
 
 
+class SourceLinkSerializer(serializers.Serializer):
+    """A source as the product's page lists it: a title to show, its link and its publisher."""
+
+    title = serializers.CharField(
+        read_only=True, help_text='What the source is, e.g. "EMA: orphan designation EU/3/08/579".'
+    )
+    url = OptionalURLField(help_text="Its address; null for a document without one.")
+    publisher = OptionalCharField(
+        help_text='Who published it: "European Medicines Agency", "European Commission", a '
+        "company or a site; null where not known."
+    )
+
+
 class EventSerializer(serializers.ModelSerializer):
     date = serializers.DateField(
         allow_null=True,
@@ -130,22 +143,26 @@ class EventSerializer(serializers.ModelSerializer):
         "the catalogue's own record."
     )
 
+    source_links = serializers.SerializerMethodField(
+        help_text="The event's sources (the raw `sources`) as titled links, the EMA's first."
+    )
+
     class Meta:
         model = AuthorisationEvent
-        fields = ("kind", "date", "date_partial", "known_by", "note", "sources", "confidence")
+        fields = (
+            "kind",
+            "date",
+            "date_partial",
+            "known_by",
+            "note",
+            "sources",
+            "source_links",
+            "confidence",
+        )
 
-
-class SourceLinkSerializer(serializers.Serializer):
-    """A source as the product's page lists it: a title to show, its link and its publisher."""
-
-    title = serializers.CharField(
-        read_only=True, help_text='What the source is, e.g. "EMA: orphan designation EU/3/08/579".'
-    )
-    url = OptionalURLField(help_text="Its address; null for a document without one.")
-    publisher = OptionalCharField(
-        help_text='Who published it: "European Medicines Agency", "European Commission", a '
-        "company or a site; null where not known."
-    )
+    @extend_schema_field(SourceLinkSerializer(many=True))
+    def get_source_links(self, event: AuthorisationEvent) -> list[dict]:
+        return SourceLinkSerializer(sources.ordered_sources(event.sources), many=True).data
 
 
 class ProductSerializer(serializers.ModelSerializer):

@@ -292,7 +292,7 @@ def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[
         unsure = re.search(
             r"not (?:separately )?(?:verified|checked)", holder.get("original") or ""
         )
-        note += f" to {original}." if original and not unsure else "."
+        note += f" to {original.rstrip('.')}." if original and not unsure else "."
         events.append(
             event(
                 EventKind.INITIAL_AUTHORISATION,

@@ -25,3 +25,9 @@ def plain_unverified(entry: str) -> str:
 def plain_verification(value: str, doubts=()) -> str:
     """``product.verification|plain_verification:product.unverified_fields`` in words."""
     return sources.plain_verification(value, doubts or ())
+
+
+@register.filter
+def titled_sources(texts) -> list[sources.Source]:
+    """``event.sources|titled_sources``: a timeline event's sources as titled links."""
+    return sources.ordered_sources(texts or ())
