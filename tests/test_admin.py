@@ -436,6 +436,31 @@ def test_deleting_the_event_that_sets_the_status_is_refused(curator_client, cata
     assert snapshot(alofisel) == before
 
 
+def test_product_and_indication_orphan_facts_cannot_contradict(
+    curator_client, kymriah, kymriah_form
+):
+    before = snapshot(kymriah)
+    _page, data = kymriah_form
+    data["is_orphan_at_authorisation"] = "false"  # its indications were designated orphan
+    response = post_change(curator_client, kymriah, data)
+    assert response.status_code == 200
+    assert "An indication had an orphan designation when authorised" in " ".join(
+        errors_of(response)
+    )
+    assert snapshot(kymriah) == before
+
+
+def test_a_refused_application_cannot_be_given_authorisation_flags(curator_client, catalogue):
+    elevidys = Product.objects.get(slug="elevidys")
+    page = curator_client.get(admin_url(Product, "change", elevidys.pk))
+    data = change_form_data(page)
+    data["is_conditional"] = "false"
+    response = post_change(curator_client, elevidys, data)
+    assert response.status_code == 200
+    assert "never got a marketing authorisation" in " ".join(errors_of(response))
+    assert Product.objects.get(slug="elevidys").is_conditional is None
+
+
 def test_invalid_inline_indication_shows_an_error_and_changes_nothing(
     curator_client, kymriah, kymriah_form
 ):
