@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from atmp_catalogue.localdb import DATABASE_NAME
 from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status
+from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -382,6 +383,25 @@ class CatalogueGenerator:
             return {"kind": kind, "date": date, "date_partial": "", "note": EVENT_NOTES[kind]}
         return {"kind": kind, "date": None, "date_partial": date.strftime("%Y-%m"), "note": ""}
 
+    def flags(self, status: str, orphan: bool | None) -> dict[str, bool | None]:
+        """The flags now and at first authorisation; a tenth of the conditional ones converted.
+
+        An application never authorised has no authorisation flags (products/flags.py).
+        """
+        now = {
+            "is_orphan": orphan,
+            "is_conditional": self.flag(0.3),
+            "is_exceptional_circumstances": self.flag(0.05),
+            "is_accelerated_assessment": self.flag(0.1),
+            "is_prime": self.flag(0.2),
+        }
+        if status not in HELD_AUTHORISATION:
+            return now | dict.fromkeys(NOT_APPLICABLE_WITHOUT_AUTHORISATION)
+        at = {f"{name}_at_authorisation": value for name, value in now.items()}
+        if now["is_conditional"] and self.random.random() < 0.1:
+            now["is_conditional"] = False
+        return now | at
+
     def timeline(self, status: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Events in time order that leave the product in ``status``; and the product's dates."""
         submitted = self.date_between(FIRST_DATE, LAST_DATE - datetime.timedelta(days=900))
@@ -507,11 +527,7 @@ class CatalogueGenerator:
                     f"{name} ({inn}) is a {mechanism['name'][0].lower()}{mechanism['name'][1:]} "
                     f"product. {mechanism['description']}"
                 ),
-                "is_orphan": orphan,
-                "is_conditional": self.flag(0.3),
-                "is_exceptional_circumstances": self.flag(0.05),
-                "is_accelerated_assessment": self.flag(0.1),
-                "is_prime": self.flag(0.2),
+                **self.flags(status, orphan),
                 "status": status,
                 "status_reason": "",
                 **dates,
