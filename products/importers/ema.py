@@ -690,7 +690,7 @@ def read_export(source: Path | str | IO[bytes], *, file_name: str | None = None)
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
+    text = " ".join(str(exc).split())  # one line, whatever the reader's message
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
