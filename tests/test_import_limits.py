@@ -203,6 +203,34 @@ def test_a_sheet_with_too_many_rows_is_refused(catalogue, tmp_path, settings):
     refused(path, f"sheet {SHEET} has more rows than the limit of 2 (IMPORT_MAX_ROWS)")
 
 
+def _sheet(rows: str) -> bytes:
+    return (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{rows}</sheetData></worksheet>"
+    ).encode()
+
+
+def test_a_row_numbered_beyond_the_rows_limit_is_refused(catalogue, tmp_path):
+    # openpyxl would hand over every empty row up to it, one by one.
+    sheet = _sheet('<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"/>')
+    path = rezip(workbook(tmp_path), tmp_path / "far.xlsx", replace={SHEET: sheet})
+    refused(
+        path,
+        f"sheet {SHEET} numbers a row 1,048,576, beyond the limit of 20,000 rows (IMPORT_MAX_ROWS)",
+    )
+
+
+def test_a_row_wider_than_a_sheet_can_be_is_refused(catalogue, tmp_path):
+    # openpyxl holds a row whole: one row may not take the whole cells limit.
+    sheet = _sheet('<row r="1">' + "<c><v>1</v></c>" * 16_385 + "</row>")
+    path = rezip(workbook(tmp_path), tmp_path / "wide.xlsx", replace={SHEET: sheet})
+    refused(
+        path,
+        f"row 1 of sheet {SHEET} has more cells than the limit of 16,384 "
+        "(the most a sheet can have)",
+    )
+
+
 def test_a_sheet_with_too_many_cells_is_refused(catalogue, tmp_path, settings):
     settings.IMPORT_MAX_CELLS = 50
     path = workbook(tmp_path, rows=1, banner_rows=0)
@@ -403,7 +431,7 @@ def test_a_failed_confirmation_removes_the_upload_and_changes_nothing(
     response = answer(admin_client, token)
     assert response.redirect_chain == [(reverse(IMPORT_URL), 302)]
     assert flashed(response) == [
-        f"export.xlsx: sheet {SHEET} has more rows than the limit of 2 (IMPORT_MAX_ROWS)"
+        f"export.xlsx: sheet {SHEET} numbers a row 9, beyond the limit of 2 rows (IMPORT_MAX_ROWS)"
     ]
     assert snapshot() == before
     assert not PendingImport.objects.exists()

@@ -16,9 +16,10 @@ Then, streaming, before openpyxl reads the workbook (:func:`check_workbook`)
     Every part goes through expat with DTDs refused, so an entity bomb stops at its declaration
     (and openpyxl itself parses with defusedxml, installed with the project, which refuses
     entities). Elements are counted, never kept, so memory stays flat, and counting stops at the
-    first limit: rows of a sheet (``IMPORT_MAX_ROWS``), cells of a sheet and strings of the shared
-    strings (``IMPORT_MAX_CELLS``), XML elements of those parts (4 x ``IMPORT_MAX_CELLS``) and of
-    any other part (:data:`MAX_OTHER_PART_ELEMENTS`), nesting (:data:`MAX_XML_DEPTH`).
+    first limit: rows of a sheet, and their numbers (``IMPORT_MAX_ROWS``), cells of a sheet and
+    strings of the shared strings (``IMPORT_MAX_CELLS``), cells of a row (:data:`MAX_ROW_CELLS`),
+    XML elements of those parts (4 x ``IMPORT_MAX_CELLS``) and of any other part
+    (:data:`MAX_OTHER_PART_ELEMENTS`), nesting (:data:`MAX_XML_DEPTH`).
 
 The JSON form (:func:`check_json`)
     Strings are blanked with one linear regular expression, then brackets and commas are
@@ -33,7 +34,9 @@ All the while
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import time
 import zipfile
 import zlib
@@ -55,6 +58,8 @@ MAX_PARTS = 1000
 MAX_OTHER_PART_ELEMENTS = 10_000
 #: XML elements per cell (``<c>``, ``<v>``, an inline string's ``<is><t>``) and per row.
 ELEMENTS_PER_CELL = 4
+#: Cells of one row: the most a sheet can have (column XFD). openpyxl holds a row whole.
+MAX_ROW_CELLS = 16_384
 #: Nesting of any part (the export's deepest: 9).
 MAX_XML_DEPTH = 64
 #: Bytes of a part handed to the parser at a time.
@@ -112,7 +117,7 @@ class Deadline:
         self.ends = time.monotonic() + seconds
 
     def check(self) -> None:
-        if time.monotonic() > self.ends:
+        if time.monotonic() >= self.ends:
             raise refuse(
                 f"reading the export took longer than the limit of {self.seconds:g} seconds "
                 "(IMPORT_MAX_SECONDS)"
@@ -177,7 +182,7 @@ class _PartScan:
     def __init__(self, name: str, limits: ImportLimits, deadline: Deadline) -> None:
         self.name, self.limits, self.deadline = name, limits, deadline
         self.root = ""
-        self.depth = self.elements = self.rows = self.cells = self.strings = 0
+        self.depth = self.elements = self.rows = self.cells = self.row_cells = self.strings = 0
         self.element_limit = MAX_OTHER_PART_ELEMENTS
 
     def start(self, tag: str, attributes) -> None:
@@ -191,12 +196,26 @@ class _PartScan:
                 self.element_limit = ELEMENTS_PER_CELL * limits.cells
         elif self.root == SHEET_ROOT and tag == "row":
             self.rows += 1
+            self.row_cells = 0
             if self.rows > limits.rows:
                 raise _over(f"sheet {name} has more rows", limits.rows, "IMPORT_MAX_ROWS")
+            number = attributes.get("r", "")
+            if number.isdigit() and int(number[:12]) > limits.rows:  # openpyxl fills the gap
+                raise refuse(
+                    f"sheet {name} numbers a row {int(number[:12]):,}, beyond the limit of "
+                    f"{limits.rows:,} rows (IMPORT_MAX_ROWS)"
+                )
         elif self.root == SHEET_ROOT and tag == "c":
             self.cells += 1
+            self.row_cells += 1
             if self.cells > limits.cells:
                 raise _over(f"sheet {name} has more cells", limits.cells, "IMPORT_MAX_CELLS")
+            if self.row_cells > MAX_ROW_CELLS:
+                raise _over(
+                    f"row {self.rows:,} of sheet {name} has more cells",
+                    MAX_ROW_CELLS,
+                    "the most a sheet can have",
+                )
         elif self.root == SHARED_STRINGS_ROOT and tag == "si":
             self.strings += 1
             if self.strings > limits.cells:
@@ -270,9 +289,16 @@ def check_json(data: bytes, limits: ImportLimits) -> None:
 def read_limited(source: Path | IO[bytes], limits: ImportLimits) -> bytes:
     """The bytes of a path or an open binary file, never more than the upload limit (plus one)."""
     if isinstance(source, Path):
-        with open(source, "rb") as stream:  # a FIFO or a device is bounded too
-            data = stream.read(limits.upload_bytes + 1)
+        with open(source, "rb") as stream:
+            status = os.fstat(stream.fileno())
+            if stat.S_ISREG(status.st_mode):
+                check_upload_size(status.st_size, limits)
+            data = stream.read(limits.upload_bytes + 1)  # a FIFO or a device is bounded too
     else:
         data = source.read(limits.upload_bytes + 1)
-    check_upload_size(len(data), limits)
+    if len(data) > limits.upload_bytes:
+        raise refuse(
+            f"the file has more bytes than the limit of {limits.upload_bytes:,} "
+            "(IMPORT_MAX_UPLOAD_BYTES)"
+        )
     return data
