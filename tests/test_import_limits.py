@@ -7,6 +7,7 @@ import datetime
 import io
 import sys
 import tempfile
+import threading
 import zipfile
 from itertools import accumulate
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -495,3 +497,38 @@ def test_clear_pending_imports_removes_uploads_older_than_a_day(admin_user):
     call_command("clear_pending_imports", stdout=out)
     assert out.getvalue() == "removed 2 pending upload(s) older than a day\n"
     assert list(PendingImport.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_import_once(catalogue, admin_user, tmp_path):
+    """A double click reaching two web instances: one request takes the upload, one finds none."""
+    uploader = Client()
+    uploader.force_login(admin_user)
+    token = preview(uploader, workbook(tmp_path)).context["token"]
+    instances = [Client(), Client()]
+    for instance in instances:
+        instance.force_login(admin_user)
+    start = threading.Barrier(len(instances))
+    outcomes: list[str] = []
+
+    def confirm(instance: Client) -> None:
+        try:
+            start.wait()
+            outcomes.extend(flashed(answer(instance, token)))
+        except Exception as exc:  # a server error, shown in the assertion below
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(instance,)) for instance in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [
+        "Imported export.xlsx: created 1, updated 0, unchanged 0, flagged for review 0",
+        "That upload has expired; please upload the file again.",
+    ]
+    assert ImportRun.objects.get().created == 1
+    assert Product.objects.filter(ema_product_number="EMEA/H/C/009901").count() == 1
+    assert not PendingImport.objects.exists()
