@@ -199,6 +199,30 @@ def test_millions_of_shared_strings_stop_at_the_cells_limit(catalogue, tmp_path,
 # Rows, cells, size, time ------------------------------------------------------------------------
 
 
+def test_a_part_with_more_elements_than_styles_need_is_refused(catalogue, tmp_path):
+    styles = b"<styleSheet>" + b"<xf/>" * 10_000 + b"</styleSheet>"  # with its root: 10,001
+    path = rezip(workbook(tmp_path), tmp_path / "styles.xlsx", replace={"xl/styles.xml": styles})
+    refused(
+        path,
+        "part xl/styles.xml holds more XML elements than the limit of 10,000 (a fixed limit for "
+        "parts other than sheets and shared strings)",
+    )
+
+
+def test_xml_nested_too_deep_is_refused(catalogue, tmp_path):
+    styles = b"<a>" * 65 + b"</a>" * 65
+    path = rezip(workbook(tmp_path), tmp_path / "deep.xlsx", replace={"xl/styles.xml": styles})
+    refused(path, "part xl/styles.xml nests XML deeper than the limit of 64 (a fixed limit)")
+
+
+def test_a_zip_of_a_thousand_parts_is_refused_before_its_directory_is_read(catalogue, tmp_path):
+    path = tmp_path / "parts.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for number in range(1001):
+            archive.writestr(f"part{number}.xml", b"")
+    refused(path, "not the EMA's export: more than 1,000 parts in the zip")
+
+
 def test_a_sheet_with_too_many_rows_is_refused(catalogue, tmp_path, settings):
     settings.IMPORT_MAX_ROWS = 2
     path = workbook(tmp_path, rows=2, banner_rows=0)  # the header and two medicines
