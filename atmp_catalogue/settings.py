@@ -130,6 +130,25 @@ CATALOGUE_CACHE_PAGES = True
 #: edit reaches the public at most this late. 0 reads it for every request.
 CATALOGUE_VERSION_MAX_AGE = env.float("CATALOGUE_VERSION_MAX_AGE", default=1.0)
 
+# Limits on an EMA export read by the import (admin upload and `import_ema`; see
+# products/importers/limits.py). The real export of October 2025 is 0.9 MB, 5.4 MB unpacked,
+# 2,632 rows, 102,000 cells and 20,000 shared strings, read in about 2 s; each default leaves
+# room for years of growth while keeping a web worker's memory and time bounded (gunicorn stops
+# a worker after 30 s). Anything over a limit is refused with one line naming the setting.
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+#: The workbook's parts together, unpacked (checked from the zip's directory before reading).
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024)
+#: Unpacked size to packed size of any part over 1 MB (the export's parts: at most 10 to 1).
+IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=100)
+#: Rows of the sheet, or records of the JSON form.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+#: Cells of the sheet and its shared strings, or values of the JSON form.
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=1_000_000)
+#: Nesting of the JSON form (the export's: 3).
+IMPORT_MAX_JSON_DEPTH = env.int("IMPORT_MAX_JSON_DEPTH", default=20)
+#: Seconds that reading the export may take.
+IMPORT_MAX_SECONDS = env.float("IMPORT_MAX_SECONDS", default=20.0)
+
 # Per process, in memory. "catalogue" holds rendered pages, API responses and facet counts, each
 # keyed by the catalogue version (products/caching.py), so entries are never stale; the limit
 # bounds a worker's memory. "default" serves the API's throttle.

@@ -5,36 +5,34 @@ site (``products/admin.py`` imports it). The runs are a read-only record. "Impor
 export" uploads a workbook (or its JSON form), shows the diff of a dry run, and on
 confirmation runs the real import, recorded as an ``ImportRun`` with the user's name.
 
-Between preview and confirmation the upload waits in the system's temporary directory under a
-random name that only the uploader's session knows; confirming or cancelling removes it.
+Between preview and confirmation the upload waits in the database (:class:`PendingImport`), so
+that any web instance can answer the confirmation, under a random token that only its uploader
+may use. Confirming, cancelling or a failed import removes it; so does the first use of the form
+a day later (and ``manage.py clear_pending_imports``). The upload is bounded by the
+``IMPORT_MAX_*`` settings (``products/importers/limits.py``) before it is stored.
 """
 
 from __future__ import annotations
 
+import io
 import secrets
-import tempfile
-import time
-from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from products.importers import limits
 from products.importers.ema import ExportFormatError, ImportReport, import_file
-from products.models import ImportRun
+from products.models import ImportRun, PendingImport
 
 #: What importing changes: the user needs all of these to run the import from the admin.
 IMPORT_PERMISSIONS = ("products.add_importrun", "products.add_product", "products.change_product")
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "atmp-catalogue-ema-uploads"
-SESSION_KEY = "ema_import_uploads"
-#: Uploads never confirmed are removed after a day.
-UPLOAD_MAX_AGE_SECONDS = 24 * 60 * 60
 
 
 class ExportUploadForm(forms.Form):
@@ -47,28 +45,13 @@ class ExportUploadForm(forms.Form):
     )
 
     def clean_file(self):
+        """Over ``IMPORT_MAX_UPLOAD_BYTES``: the importer's own one line, before it is read."""
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(_("The file is larger than 50 MB; is it the EMA's export?"))
+        try:
+            limits.check_upload_size(upload.size, limits.ImportLimits.from_settings())
+        except ExportFormatError as exc:
+            raise ValidationError(str(exc)) from None
         return upload
-
-
-def _uploads(request: HttpRequest) -> dict[str, str]:
-    return request.session.get(SESSION_KEY, {})
-
-
-def _forget(request: HttpRequest, token: str) -> None:
-    uploads = _uploads(request)
-    uploads.pop(token, None)
-    request.session[SESSION_KEY] = uploads
-    (UPLOAD_DIR / token).unlink(missing_ok=True)
-
-
-def _prune_old_uploads() -> None:
-    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
-    for stale in UPLOAD_DIR.glob("*"):
-        if stale.is_file() and stale.stat().st_mtime < cutoff:
-            stale.unlink(missing_ok=True)
 
 
 class ImportRunAdmin(admin.ModelAdmin):
@@ -138,6 +121,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         """GET: the upload form. POST: preview (dry run), confirm (real run) or cancel."""
         if not self.may_import(request):
             raise PermissionDenied
+        PendingImport.objects.expired().delete()
         action = request.POST.get("action", "")
         if request.method == "POST" and action in ("confirm", "cancel"):
             return self.confirm(request, action)
@@ -145,33 +129,38 @@ class ImportRunAdmin(admin.ModelAdmin):
         context = {"form": form}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            UPLOAD_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _prune_old_uploads()
-            token = secrets.token_urlsafe(24)
-            with open(UPLOAD_DIR / token, "wb") as stored:
-                for chunk in upload.chunks():
-                    stored.write(chunk)
-            report, error = self.run(request, token, upload.name, dry_run=True)
+            data = upload.read()
+            report, error = self.run(request, data, upload.name, dry_run=True)
             if error:
-                (UPLOAD_DIR / token).unlink(missing_ok=True)
-                form.add_error("file", error)
+                form.add_error("file", error)  # nothing is kept
             else:
-                request.session[SESSION_KEY] = {**_uploads(request), token: upload.name}
-                context.update(report=report, token=token)
+                pending = PendingImport.objects.create(
+                    token=secrets.token_urlsafe(32),
+                    file_name=upload.name,
+                    data=data,
+                    uploaded_by=request.user,
+                )
+                context.update(report=report, token=pending.token)
         return self.render_import(request, context)
 
     def confirm(self, request: HttpRequest, action: str) -> HttpResponse:
-        token = request.POST.get("token", "")
-        name = _uploads(request).get(token)
-        if name is None or not (UPLOAD_DIR / token).is_file():
+        """Take the upload (one request only, on any instance), then import it or drop it."""
+        with transaction.atomic():  # two clicks, two instances: the second finds nothing
+            pending = (
+                PendingImport.objects.select_for_update()
+                .filter(token=request.POST.get("token", ""), uploaded_by=request.user)
+                .first()
+            )
+            if pending is not None:
+                pending.delete()
+        if pending is None:
             messages.error(request, _("That upload has expired; please upload the file again."))
             return HttpResponseRedirect(reverse("admin:products_importrun_import"))
+        name = pending.file_name
         if action == "cancel":
-            _forget(request, token)
             messages.info(request, _("Import cancelled; nothing was changed."))
             return HttpResponseRedirect(reverse("admin:products_importrun_changelist"))
-        report, error = self.run(request, token, name, dry_run=False)
-        _forget(request, token)
+        report, error = self.run(request, bytes(pending.data), name, dry_run=False)
         if error:
             messages.error(request, f"{name}: {error}")
             return HttpResponseRedirect(reverse("admin:products_importrun_import"))
@@ -182,12 +171,12 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     @staticmethod
     def run(
-        request: HttpRequest, token: str, name: str, *, dry_run: bool
+        request: HttpRequest, data: bytes, name: str, *, dry_run: bool
     ) -> tuple[ImportReport | None, str | None]:
-        """Run the import on the stored upload: (report, None), or (None, the one-line error)."""
+        """Run the import on the upload's bytes: (report, None), or (None, the one-line error)."""
         try:
             report = import_file(
-                UPLOAD_DIR / token,
+                io.BytesIO(data),
                 file_name=name,
                 dry_run=dry_run,
                 run_by=request.user.get_username(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -33,7 +34,7 @@ from products.choices import (
     Status,
 )
 from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
-from products.querysets import ProductQuerySet
+from products.querysets import PendingImportQuerySet, ProductQuerySet
 
 #: The centralised procedure began in 1995; nothing in the catalogue can be older.
 EARLIEST_DATE = datetime.date(1995, 1, 1)
@@ -815,3 +816,36 @@ def slugify_name(name: str) -> str:
     from django.utils.text import slugify
 
     return re.sub(r"-+", "-", slugify(name)).strip("-")
+
+
+class PendingImport(models.Model):
+    """An export uploaded in the admin, kept between its preview and its confirmation.
+
+    In the database, so that whichever web instance answers the confirmation can read it. Only
+    the uploader may confirm or cancel it; it is removed then, on a failed import, and a day
+    after upload at the latest (``PendingImport.objects.expired()``, removed on each use of the
+    import form and by ``manage.py clear_pending_imports``).
+    """
+
+    token = models.CharField(
+        max_length=64, unique=True, help_text=_("Random; the preview's form carries it.")
+    )
+    file_name = models.CharField(max_length=300, help_text=_("The uploaded file's name."))
+    data = models.BinaryField(help_text=_("The uploaded file, as it came."))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The only user who may confirm or cancel it."),
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, help_text=_("Removed a day later if not confirmed.")
+    )
+
+    objects = PendingImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -27,6 +27,7 @@ from django.db.models.functions import (
     NullIf,
     Substr,
 )
+from django.utils import timezone
 
 from products.choices import HELD_AUTHORISATION
 
@@ -348,3 +349,13 @@ def latest_events(queryset: models.QuerySet, *, limit: int) -> list:
     candidates = [*exact[:limit], *partial[:limit]]
     candidates.sort(key=lambda e: (python_sort_key(e.date, e.date_partial), e.pk), reverse=True)
     return candidates[:limit]
+
+
+#: How long an upload waits for its confirmation in the admin's import.
+PENDING_IMPORT_MAX_AGE = datetime.timedelta(days=1)
+
+
+class PendingImportQuerySet(models.QuerySet):
+    def expired(self) -> PendingImportQuerySet:
+        """Uploads older than :data:`PENDING_IMPORT_MAX_AGE`, never to be confirmed."""
+        return self.filter(created_at__lt=timezone.now() - PENDING_IMPORT_MAX_AGE)

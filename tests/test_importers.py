@@ -24,7 +24,7 @@ from products.importers.ema import (
     parse_flag,
     read_export,
 )
-from products.models import Company, ImportRun, Product
+from products.models import Company, ImportRun, PendingImport, Product
 from tests.ema_workbooks import REAL_EXPORT, medicine, snapshot, write_json, write_workbook
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
@@ -865,7 +865,7 @@ def test_the_admin_previews_then_imports(import_admin, admin_client, catalogue, 
     assert "created 1, updated 1, unchanged 0, flagged for review 0" in html
     assert "Testagene (EMEA/H/C/009901): created" in html
     token = preview.context["token"]
-    assert (import_admin.UPLOAD_DIR / token).is_file()
+    assert PendingImport.objects.get().token == token
 
     done = admin_client.post(
         reverse("admin:products_importrun_import"), {"token": token, "action": "confirm"}
@@ -877,7 +877,7 @@ def test_the_admin_previews_then_imports(import_admin, admin_client, catalogue, 
         "medicines-output.xlsx", "admin", 1, 1,
     )  # fmt: skip
     assert Product.objects.get(slug="testagene").is_published is False
-    assert not (import_admin.UPLOAD_DIR / token).exists()
+    assert not PendingImport.objects.exists()
     again = admin_client.post(
         reverse("admin:products_importrun_import"), {"token": token, "action": "confirm"}
     )
@@ -893,7 +893,7 @@ def test_the_admin_cancels_an_import(import_admin, admin_client, catalogue, tmp_
         reverse("admin:products_importrun_import"), {"token": token, "action": "cancel"}
     )
     assert snapshot() == before
-    assert not (import_admin.UPLOAD_DIR / token).exists()
+    assert not PendingImport.objects.exists()
 
 
 def test_the_admin_shows_a_bad_file_as_one_line(import_admin, admin_client, catalogue, tmp_path):
@@ -905,7 +905,7 @@ def test_the_admin_shows_a_bad_file_as_one_line(import_admin, admin_client, cata
         "row 10, column X (Orphan medicine): 'Vielleicht' is not a yes/no value"
     ]
     assert snapshot() == before
-    assert admin_client.session.get(import_admin.SESSION_KEY, {}) == {}  # nothing kept
+    assert not PendingImport.objects.exists()  # nothing kept
 
 
 def test_only_editors_who_may_change_products_may_import(import_admin, client, catalogue,

@@ -45,6 +45,7 @@ import html
 import io
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ from django.utils import timezone
 
 from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status
 from products.flags import FLAGS
+from products.importers import limits
 from products.models import (
     ATC_PATTERN,
     AuthorisationEvent,
@@ -521,13 +523,23 @@ def _generated_at(value: Any) -> datetime.datetime | None:
     return timezone.make_aware(moment)
 
 
-def read_xlsx(source: Path | IO[bytes], *, file_name: str) -> Export:
-    """Read the workbook; any failure of the reader is an :class:`ExportFormatError`."""
+def read_xlsx(
+    source: Path | IO[bytes], *, file_name: str, deadline: limits.Deadline | None = None
+) -> Export:
+    """Read the workbook; any failure of the reader is an :class:`ExportFormatError`.
+
+    Its size, zip directory and parts are checked against the ``IMPORT_MAX_*`` limits first
+    (:func:`products.importers.limits.check_workbook`); the rows are read within the deadline.
+    """
     import openpyxl
     from openpyxl.utils import get_column_letter
 
+    bounds = limits.ImportLimits.from_settings()
+    deadline = deadline or limits.Deadline(bounds.seconds)
+    data = limits.read_limited(source, bounds)
+    limits.check_workbook(data, bounds, deadline)
     try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except OSError:
         raise
     except Exception as exc:  # noqa: BLE001 - every reader failure means "not a readable XLSX"
@@ -569,6 +581,7 @@ def read_xlsx(source: Path | IO[bytes], *, file_name: str) -> Export:
             sheet.iter_rows(min_row=header_row + 1, max_col=width, values_only=True),
             start=header_row + 1,
         ):
+            deadline.check()
             if not any(_text(value) for value in values):
                 continue
             values = tuple(values) + (None,) * (width - len(values))
@@ -588,12 +601,32 @@ def read_xlsx(source: Path | IO[bytes], *, file_name: str) -> Export:
     return Export(file_name=file_name, generated_at=generated, rows=_check_rows(rows))
 
 
-def read_json(data: bytes, *, file_name: str) -> Export:
-    """Read the JSON form: a list of objects keyed by column name (or ``{"data": [...]}``)."""
+def read_json(data: bytes, *, file_name: str, deadline: limits.Deadline | None = None) -> Export:
+    """Read the JSON form: a list of objects keyed by column name (or ``{"data": [...]}``).
+
+    Its nesting and number of values are checked before it is parsed
+    (:func:`products.importers.limits.check_json`), its records within the limits.
+    """
+    bounds = limits.ImportLimits.from_settings()
+    deadline = deadline or limits.Deadline(bounds.seconds)
+    limits.check_upload_size(len(data), bounds)
+    limits.check_json(data, bounds)
     try:
         payload = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ExportFormatError(f"not valid JSON ({exc})") from exc
+    except RecursionError:
+        raise ExportFormatError(
+            "the JSON is nested deeper than Python can read (RecursionError; lower "
+            "IMPORT_MAX_JSON_DEPTH)"
+        ) from None
+    except ValueError as exc:  # Python's limit on the digits of an integer (3.11 and later)
+        digits = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+        raise ExportFormatError(
+            f"the JSON holds an integer of more than {digits:,} digits, the limit of Python "
+            "(PYTHONINTMAXSTRDIGITS)"
+        ) from exc
+    deadline.check()
     generated = None
     if isinstance(payload, dict):
         generated = _generated_at(payload.get("generated_at") or payload.get("generated") or "")
@@ -603,8 +636,14 @@ def read_json(data: bytes, *, file_name: str) -> Export:
         )
     if not isinstance(payload, list):
         raise ExportFormatError("JSON export: expected a list of medicines (or {'data': [...]})")
+    if len(payload) > bounds.rows:
+        raise ExportFormatError(
+            f"the JSON holds {len(payload):,} records, more than the limit of {bounds.rows:,} "
+            "(IMPORT_MAX_ROWS)"
+        )
     rows = []
     for number, record in enumerate(payload, start=1):
+        deadline.check()
         where = f"record {number}"
         if not isinstance(record, dict):
             raise ExportFormatError(f"{where}: expected an object, found {type(record).__name__}")
@@ -626,27 +665,33 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 
 
 def read_export(source: Path | str | IO[bytes], *, file_name: str | None = None) -> Export:
-    """Read an export from a path or an open binary file, recognising XLSX or JSON by content."""
+    """Read an export from a path or an open binary file, recognising XLSX or JSON by content.
+
+    Never more than ``IMPORT_MAX_UPLOAD_BYTES`` is read, nor for longer than ``IMPORT_MAX_SECONDS``
+    (see :mod:`products.importers.limits`).
+    """
+    bounds = limits.ImportLimits.from_settings()
+    deadline = limits.Deadline(bounds.seconds)
     if isinstance(source, (str, Path)):
         path = Path(source)
         file_name = file_name or path.name
-        data = path.read_bytes()
+        data = limits.read_limited(path, bounds)
     else:
-        data = source.read()
+        data = limits.read_limited(source, bounds)
         file_name = file_name or Path(getattr(source, "name", "") or "upload").name
     if not data:
         raise ExportFormatError("the file is empty")
     if data.startswith(XLSX_MAGIC):
-        return read_xlsx(io.BytesIO(data), file_name=file_name)
+        return read_xlsx(io.BytesIO(data), file_name=file_name, deadline=deadline)
     if data.startswith(OLE2_MAGIC):
         raise ExportFormatError("an old binary .xls workbook; save it as .xlsx")
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
-        return read_json(data, file_name=file_name)
+        return read_json(data, file_name=file_name, deadline=deadline)
     raise ExportFormatError("neither an XLSX workbook nor JSON")
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
+    text = " ".join(str(exc).split())  # one line, whatever the reader's message
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
