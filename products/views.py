@@ -426,7 +426,9 @@ class TherapeuticAreaListView(ListView):
 
 
 class TherapeuticAreaDetailView(DetailView):
-    model = TherapeuticArea
+    """An area a published product treats; an area named only by drafts is a 404."""
+
+    queryset = Product.objects.published().terms_in_use("indications__therapeutic_areas")
     template_name = "products/therapeutic_area_detail.html"
     context_object_name = "area"
     extra_context = {"nav": "areas"}

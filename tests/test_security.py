@@ -8,9 +8,12 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
+import yaml
+from django.core.cache import caches
 from django.db import OperationalError
 
 from products.models import Product
+from tests.factories import ProductFactory
 
 SURFACES = (
     "/",
@@ -100,3 +103,83 @@ def test_the_api_refuses_to_write(client, catalogue):
     )
     assert response.status_code in (403, 405)
     assert not Product.objects.filter(name="Injected").exists()
+
+
+# --- Drafts stay private, their vocabulary too -------------------------------------------------
+
+
+@pytest.fixture
+def draft(catalogue):
+    """A draft with a holder, a mechanism and a therapeutic area that no other product uses."""
+    product = ProductFactory(is_published=False)
+    terms = {
+        "holder": product.holder,
+        "mechanism": product.mechanisms.get(),
+        "therapeutic_area": product.indications.get().therapeutic_areas.get(),
+    }
+    return {"product": product, "names": {k: t.name for k, t in terms.items()}} | {
+        param: term.slug for param, term in terms.items()
+    }
+
+
+DRAFT_TERMS = (
+    ("holder", "/api/v1/holders/"),
+    ("mechanism", "/api/v1/mechanisms/"),
+    ("therapeutic_area", "/api/v1/therapeutic-areas/"),
+)
+
+
+def api_slugs(client, path: str) -> set[str]:
+    body = client.get(path, {"page_size": 100}).json()
+    assert body["count"] == len(body["results"]) > 0
+    return {row["slug"] for row in body["results"]}
+
+
+def schema_enums(client) -> dict[str, list[str]]:
+    caches["catalogue"].clear()
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    operation = schema["paths"]["/api/v1/products/"]["get"]
+    enums = {}
+    for parameter in operation["parameters"]:
+        values = parameter["schema"].get("enum") or parameter["schema"].get("items", {}).get("enum")
+        if values:
+            enums[parameter["name"]] = values
+    return enums
+
+
+@pytest.mark.parametrize("param, path", DRAFT_TERMS)
+def test_a_drafts_new_term_is_in_no_public_vocabulary(client, draft, param, path):
+    slug = draft[param]
+    assert slug not in api_slugs(client, path)
+    detail = client.get(f"{path}{slug}/")
+    assert detail.status_code == 404 and set(detail.json()) == {"detail"}
+    assert slug not in schema_enums(client)[param]
+
+
+@pytest.mark.parametrize("param, path", DRAFT_TERMS)
+def test_a_drafts_new_term_is_refused_as_a_filter_like_an_unknown_slug(client, draft, param, path):
+    slug = draft[param]
+    for value in (slug, "no-such-term"):
+        api = client.get("/api/v1/products/", {param: value})
+        assert api.status_code == 400 and list(api.json()) == [param], value
+        page = client.get("/products/", {param: value})
+        assert page.status_code == 400, value
+        assert list(page.context["errors"]) == [param], value
+        # The panel offers no option for it, not even "(0)" as when the draft's term passed.
+        assert draft["names"][param] not in page.content.decode()
+
+
+def test_a_therapeutic_area_named_only_by_a_draft_has_no_page(client, draft):
+    assert client.get(f"/therapeutic-areas/{draft['therapeutic_area']}/").status_code == 404
+    assert draft["therapeutic_area"] not in client.get("/therapeutic-areas/").content.decode()
+
+
+@pytest.mark.parametrize("param, path", DRAFT_TERMS)
+def test_publishing_the_draft_makes_its_terms_public(client, draft, param, path):
+    Product.objects.filter(pk=draft["product"].pk).update(is_published=True)
+    slug = draft[param]
+    assert slug in api_slugs(client, path)
+    detail = client.get(f"{path}{slug}/")
+    assert detail.status_code == 200 and detail.json()["product_count"] == 1
+    assert slug in schema_enums(client)[param]
+    assert client.get("/api/v1/products/", {param: slug}).json()["count"] == 1
