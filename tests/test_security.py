@@ -70,6 +70,26 @@ def test_the_database_unavailable_page_carries_the_headers_too(client, catalogue
     assert response["Referrer-Policy"] == "same-origin"
 
 
+SOCKET_FAILURE = (
+    'connection to server on socket "/srv/atmp/.data/postgres/.s.PGSQL.5432" failed: '
+    "No such file or directory\n\tIs the server running locally?"
+)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/products/", "/api/v1/products/"])
+def test_an_outage_tells_no_internal_detail(client, catalogue, caplog, path):
+    failure = OperationalError(SOCKET_FAILURE)
+    with mock.patch("django.db.backends.base.base.BaseDatabaseWrapper.cursor", side_effect=failure):
+        response = client.get(path)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    body = response.content.decode()
+    for detail in ("/srv/atmp", ".s.PGSQL", "socket", "5432", "Is the server running"):
+        assert detail not in body, (path, detail)
+    assert "unavailable" in body
+    assert "/srv/atmp/.data/postgres/.s.PGSQL.5432" in caplog.text  # for the operator
+
+
 @pytest.mark.parametrize(
     "path",
     [
