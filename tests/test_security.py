@@ -11,6 +11,7 @@ import pytest
 import yaml
 from django.core.cache import caches
 from django.db import OperationalError
+from django.test import Client
 
 from products.models import Product
 from tests.factories import ProductFactory
@@ -203,3 +204,27 @@ def test_publishing_the_draft_makes_its_terms_public(client, draft, param, path)
     assert detail.status_code == 200 and detail.json()["product_count"] == 1
     assert slug in schema_enums(client)[param]
     assert client.get("/api/v1/products/", {param: slug}).json()["count"] == 1
+
+
+# --- Error formats -----------------------------------------------------------------------------
+
+READ_ONLY_SURFACES = [path for path in SURFACES if path not in ("/admin/login/", "/no-such-page/")]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+@pytest.mark.parametrize("path", READ_ONLY_SURFACES)
+def test_a_write_to_a_read_only_surface_is_a_405_not_the_csrf_page(catalogue, path, method):
+    client = Client(enforce_csrf_checks=True)  # as a browser or a script meets the site
+    response = getattr(client, method)(path, {"name": "Injected"})
+    assert response.status_code == 405, (path, response.status_code)
+    assert set(response["Allow"].replace(" ", "").split(",")) <= {"GET", "HEAD", "OPTIONS"}
+    assert "GET" in response["Allow"]
+    assert b"CSRF" not in response.content
+    assert not Product.objects.filter(name="Injected").exists()
+
+
+def test_the_admin_still_refuses_a_post_without_its_csrf_token(catalogue):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/admin/login/", {"username": "admin", "password": "x"})
+    assert response.status_code == 403
+    assert b"CSRF" in response.content
