@@ -10,11 +10,14 @@ from unittest import mock
 import pytest
 import yaml
 from django.core.cache import caches
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
 
+from atmp_catalogue.middleware import MAX_QUERY_STRING
+from products.importers.catalogue import load_catalogue
 from products.models import Product
 from tests.factories import ProductFactory
+from tests.served import BASE_DIR, database_url, start_gunicorn
 
 SURFACES = (
     "/",
@@ -228,3 +231,83 @@ def test_the_admin_still_refuses_a_post_without_its_csrf_token(catalogue):
     response = client.post("/admin/login/", {"username": "admin", "password": "x"})
     assert response.status_code == 403
     assert b"CSRF" in response.content
+
+
+def long_query(length: int) -> str:
+    """A query string of exactly ``length`` bytes: repeated mechanisms, then an ignored ``pad``."""
+    query = "&".join(["mechanism=cd19-car-t"] * ((length - 10) // 21))
+    return query + "&pad=" + "x" * (length - len(query) - 5)
+
+
+def test_long_query_is_as_long_as_asked():
+    assert len(long_query(MAX_QUERY_STRING)) == MAX_QUERY_STRING
+    assert len(long_query(5000)) == 5000
+
+
+@pytest.mark.parametrize("path", ["/api/v1/products/", "/api/v1/holders/", "/api/v1/nothing/"])
+def test_an_over_long_query_string_is_a_json_414_under_the_api(client, catalogue, path):
+    response = client.get(f"{path}?{long_query(MAX_QUERY_STRING + 1)}")
+    assert response.status_code == 414
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": f"The query string is too long: {MAX_QUERY_STRING + 1} bytes, and at most "
+        f"{MAX_QUERY_STRING} are accepted. Ask for fewer values at once."
+    }
+
+
+@pytest.mark.parametrize("path", ["/", "/products/", "/products/export.csv", "/healthz"])
+def test_an_over_long_query_string_is_a_414_page_elsewhere(client, catalogue, path):
+    response = client.get(f"{path}?{long_query(MAX_QUERY_STRING + 1)}")
+    assert response.status_code == 414
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<h1>Address too long</h1>" in response.content
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_query_string_at_the_limit_is_answered(client, catalogue):
+    response = client.get(f"/api/v1/products/?{long_query(MAX_QUERY_STRING)}")
+    assert response.status_code == 200
+    once = client.get("/api/v1/products/?mechanism=cd19-car-t").json()
+    assert response.json()["results"] == once["results"] and once["count"] > 1
+
+
+@pytest.fixture(scope="module")
+def gunicorn(django_db_setup, django_db_blocker, catalogue_data, tmp_path_factory):
+    """The catalogue under gunicorn, started as `make run`, Docker and the benchmark start it."""
+    with django_db_blocker.unblock():
+        if not Product.objects.exists():  # a transactional test emptied it: load it again
+            load_catalogue(catalogue_data)
+        url = database_url(connection.settings_dict)
+    server = start_gunicorn(url, tmp_path_factory.mktemp("limits") / "gunicorn.log", workers=1)
+    yield server
+    server.stop()
+
+
+def test_gunicorn_lets_django_answer_every_query_string_the_site_refuses():
+    namespace: dict = {}
+    exec((BASE_DIR / "gunicorn.conf.py").read_text(), namespace)
+    longest_path = len("GET /api/v1/therapeutic-areas/? HTTP/1.1") + 200  # and a long slug
+    assert namespace["limit_request_line"] >= MAX_QUERY_STRING + 1 + longest_path
+    assert namespace["limit_request_line"] <= 8190  # gunicorn's own maximum
+
+
+def test_gunicorn_serves_a_query_string_over_its_default_limit(gunicorn):
+    query = long_query(MAX_QUERY_STRING)  # a request line over gunicorn's default, 4094 bytes
+    status, headers, body = gunicorn.get(f"/api/v1/products/?{query}")
+    assert status == 200, body[:300]
+    assert headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "path, content_type, text",
+    [
+        ("/api/v1/products/", "application/json", b'"detail": "The query string is too long'),
+        ("/products/", "text/html; charset=utf-8", b"<h1>Address too long</h1>"),
+    ],
+)
+def test_gunicorn_passes_an_over_long_query_string_to_django(gunicorn, path, content_type, text):
+    status, headers, body = gunicorn.get(f"{path}?{long_query(6000)}")
+    assert status == 414
+    assert headers["Content-Type"] == content_type
+    assert text in body

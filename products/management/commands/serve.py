@@ -74,6 +74,7 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "atmp_catalogue.wsgi",
+            f"--config={settings.BASE_DIR / 'gunicorn.conf.py'}",
             f"--bind={host}:{port}",
             f"--workers={workers}",
             "--access-logfile=-",
