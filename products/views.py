@@ -6,6 +6,7 @@ the filter concerned and lists what the valid parameters select.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass
 
@@ -23,7 +24,13 @@ from products.csv_export import product_url_maker, stream_products_csv
 from products.facets import build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
 from products.history import public_change_log
-from products.models import AuthorisationEvent, Category, Product, TherapeuticArea
+from products.models import (
+    AuthorisationEvent,
+    Category,
+    Product,
+    TherapeuticArea,
+    partial_date_sort_key,
+)
 from products.querysets import latest_events
 
 PAGE_SIZES = (20, 50, 100)
@@ -290,6 +297,7 @@ class ProductDetailView(DetailView):
             for name, (label, explanation) in FLAG_EXPLANATIONS.items()
         ]
         context["timeline"] = product.timeline
+        context["facts_as_of"] = newest_dated_fact(product, context["timeline"])
         context["areas"] = {
             area.pk: area
             for indication in product.indications.all()
@@ -347,6 +355,19 @@ class ProductDetailView(DetailView):
         if product.epar_url:
             data["sameAs"] = product.epar_url
         return data
+
+
+def newest_dated_fact(product: Product, timeline) -> tuple[datetime.date | None, str] | None:
+    """The date of the newest dated fact the catalogue holds on ``product``, as (date, partial).
+
+    No field records when each source was read; the newest date any of them gave is the latest
+    event of the timeline or the day the EMA last updated its page, whichever is later (a month
+    or year counts as its end). ``None`` when nothing is dated.
+    """
+    dates = [(event.date, event.date_partial) for event in timeline]
+    dates.append((product.ema_last_updated_date, ""))
+    dates = [(date, partial) for date, partial in dates if date or partial]
+    return max(dates, key=lambda pair: partial_date_sort_key(*pair), default=None)
 
 
 class CategoryListView(ListView):
