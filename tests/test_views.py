@@ -304,21 +304,23 @@ def test_an_application_names_its_company_the_applicant(client, catalogue):
     assert beqvez["Marketing authorisation holder"] == "Pfizer Europe MA EEIG"
 
 
-@pytest.mark.parametrize(
-    "slug, first_authorised",
-    [
-        ("waskyra", "not authorised (as of 13 November 2025)"),  # the CHMP's positive opinion
-        ("elevidys", "not authorised (as of 24 September 2025)"),  # the Commission's refusal
-        ("jelrix", "not authorised (as of August 2025)"),  # re-examination, a month
-        ("kymriah", "23 August 2018"),
-    ],
-)
-def test_first_authorised_says_as_of_when_the_sources_say_not_yet(
-    client, catalogue, slug, first_authorised
-):
+@pytest.mark.parametrize("slug", ["waskyra", "elevidys", "jelrix", "amtagvi"])
+def test_first_authorised_says_as_of_when_never_authorised(client, catalogue, slug):
+    # Waskyra (an opinion), Elevidys (refused), Jelrix (re-examined), Amtagvi (withdrawn): the
+    # date is that of the newest dated fact, tested with factories below.
     facts = key_facts(client, slug)
-    assert facts["First authorised"] == first_authorised
+    assert re.fullmatch(
+        r"not authorised \(as of (\d{1,2} )?[A-Z][a-z]+ 20\d\d\)", facts["First authorised"]
+    )
     assert "never" not in " ".join(facts.values())
+    assert key_facts(client, "kymriah")["First authorised"] == "23 August 2018"
+
+
+def test_a_refused_application_names_its_applicant(client, catalogue):
+    product = ProductFactory(status="refused", authorisation_date=None)
+    facts = key_facts(client, product.slug)
+    assert facts["Applicant"] == product.holder.name
+    assert "Marketing authorisation holder" not in facts
 
 
 def test_the_as_of_date_is_the_newest_dated_fact(client, catalogue):
