@@ -316,8 +316,18 @@ def test_first_authorised_says_as_of_when_never_authorised(client, catalogue, sl
     assert key_facts(client, "kymriah")["First authorised"] == "23 August 2018"
 
 
+#: A product never authorised: no authorisation date, and no flag of an authorisation.
+NEVER_AUTHORISED = {
+    "authorisation_date": None,
+    "is_orphan": None,
+    "is_conditional": None,
+    "is_exceptional_circumstances": None,
+    "is_prime": None,
+}
+
+
 def test_a_refused_application_names_its_applicant(client, catalogue):
-    product = ProductFactory(status="refused", authorisation_date=None)
+    product = ProductFactory(status="refused", **NEVER_AUTHORISED)
     facts = key_facts(client, product.slug)
     assert facts["Applicant"] == product.holder.name
     assert "Marketing authorisation holder" not in facts
@@ -325,7 +335,7 @@ def test_a_refused_application_names_its_applicant(client, catalogue):
 
 def test_the_as_of_date_is_the_newest_dated_fact(client, catalogue):
     product = ProductFactory(
-        status="opinion", authorisation_date=None, ema_last_updated_date=datetime.date(2026, 1, 9)
+        status="opinion", ema_last_updated_date=datetime.date(2026, 1, 9), **NEVER_AUTHORISED
     )
     AuthorisationEvent.objects.create(
         product=product, kind=EventKind.POSITIVE_OPINION, date=datetime.date(2025, 12, 11)
