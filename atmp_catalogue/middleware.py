@@ -1,4 +1,9 @@
-"""A database that cannot be reached makes a clear 503, never a 500 with a traceback.
+"""Answers the site gives before or instead of a view, in the site's own formats.
+
+``QueryStringLimitMiddleware``: an over-long query string is a 414, JSON under ``/api/``.
+
+``DatabaseUnavailableMiddleware``: a database that cannot be reached makes a clear 503, never a
+500 with a traceback.
 
 When PostgreSQL is down or restarting, a view (or the template it renders) raises
 ``OperationalError`` or ``InterfaceError``. This middleware answers such a request with
@@ -13,6 +18,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +37,35 @@ PAGE = f"""<!doctype html>
 </body>
 </html>
 """
+
+
+#: The longest query string answered, in bytes as sent (percent-encoded). gunicorn lets request
+#: lines of up to 8190 bytes through (``gunicorn.conf.py``), so this limit, not gunicorn's own HTML
+#: page, answers any query string a client may send; the longest the catalogue's own forms make
+#: (every filter ticked) is far shorter.
+MAX_QUERY_STRING = 4096
+
+
+class QueryStringLimitMiddleware:
+    """A query string over ``MAX_QUERY_STRING`` bytes: a 414, JSON under ``/api/``, else a page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = len(request.META.get("QUERY_STRING", ""))
+        if length <= MAX_QUERY_STRING:
+            return self.get_response(request)
+        message = (
+            f"The query string is too long: {length} bytes, and at most {MAX_QUERY_STRING} are "
+            "accepted. Ask for fewer values at once."
+        )
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message}, status=414)
+        else:
+            response = render(request, "414.html", {"message": message}, status=414)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class DatabaseUnavailableMiddleware:

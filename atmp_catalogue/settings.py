@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After the headers' middleware, so that its 414 carries them; before any view runs.
+    "atmp_catalogue.middleware.QueryStringLimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     # Innermost, so that it sees a view's database errors first: 503, not 500 (see the module).

@@ -190,6 +190,7 @@ class Server:
                 "-m",
                 "gunicorn",
                 "atmp_catalogue.wsgi",
+                f"--config={BASE_DIR / 'gunicorn.conf.py'}",
                 f"--bind=127.0.0.1:{self.port}",
                 f"--workers={workers}",
                 f"--access-logfile={log_file.with_suffix('.access.log')}",

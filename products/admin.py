@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 
+from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -24,6 +25,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from products import admin_import  # noqa: F401 (registers ImportRunAdmin: runs, upload form)
+from products.csp import HISTORY_TEMPLATES, style_attribute_sources
 from products.flags import AT_AUTHORISATION_FIELDS, NOW_FIELDS
 from products.forms import (
     AuthorisationEventAdminForm,
@@ -154,6 +156,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST" and not self.has_change_permission(request):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The library's page has an inline style attribute: allowed by its hash, here only.
+        styles = style_attribute_sources(*HISTORY_TEMPLATES)
+        allow_inline_style = csp_update({"style-src": list(styles)})
+        return allow_inline_style(super().history_view)(request, object_id, extra_context)
 
 
 @functools.cache

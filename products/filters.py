@@ -11,13 +11,7 @@ from django_filters import rest_framework as filters
 
 from products.choices import CellSource, Status
 from products.flags import FLAGS_BY_PARAM, Flag
-from products.models import (
-    Category,
-    Company,
-    MechanismOfAction,
-    Product,
-    TherapeuticArea,
-)
+from products.models import Category, Product
 
 #: The ``category`` value of products whose category no source states (Zemcelpro).
 CATEGORY_NOT_KNOWN = "not-known"
@@ -63,7 +57,11 @@ class ProductFilterForm(forms.Form):
 
 
 class ProductFilterSet(filters.FilterSet):
-    """Query parameters of SPEC.md. An unknown value is a form error, never an empty list."""
+    """Query parameters of SPEC.md. An unknown value is a form error, never an empty list.
+
+    The vocabularies accept the terms that a published product uses: a draft's new holder,
+    mechanism or therapeutic area is unknown to the public, as any other unknown slug.
+    """
 
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
     category = filters.ModelMultipleChoiceFilter(
@@ -80,20 +78,20 @@ class ProductFilterSet(filters.FilterSet):
     )
     therapeutic_area = filters.ModelMultipleChoiceFilter(
         to_field_name="slug",
-        queryset=TherapeuticArea.objects.all(),
+        queryset=Product.objects.published().terms_in_use("indications__therapeutic_areas"),
         method="filter_therapeutic_area",
         label=_("Therapeutic area"),
     )
     mechanism = filters.ModelMultipleChoiceFilter(
         to_field_name="slug",
-        queryset=MechanismOfAction.objects.all(),
+        queryset=Product.objects.published().terms_in_use("mechanisms"),
         method="filter_mechanism",
         label=_("Mechanism of action"),
     )
     holder = filters.ModelChoiceFilter(
         field_name="holder",
         to_field_name="slug",
-        queryset=Company.objects.all(),
+        queryset=Product.objects.published().terms_in_use("holder"),
         label=_("Marketing authorisation holder"),
     )
     cell_source = filters.ChoiceFilter(choices=CellSource.choices, label=_("Cell source"))

@@ -16,7 +16,19 @@ from django.contrib.postgres.search import (
 )
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
-from django.db.models import Case, Count, F, Func, Prefetch, Q, TextField, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import (
     Cast,
     Coalesce,
@@ -153,6 +165,21 @@ class ProductQuerySet(models.QuerySet):
     def published(self) -> ProductQuerySet:
         """Products the public may see."""
         return self.filter(is_published=True)
+
+    def terms_in_use(self, path: str) -> models.QuerySet:
+        """The terms of the vocabulary at ``path`` that a product of this queryset uses.
+
+        ``path`` leads from a product to the vocabulary: ``holder``, ``mechanisms``,
+        ``indications__therapeutic_areas`` or ``category``. ``Product.objects.published()
+        .terms_in_use("holder")`` are the public holders: the new holder, mechanism or area of a
+        draft stays out of the public vocabularies, filters and schema until a published product
+        uses it (curators see every term in the admin). One ``EXISTS`` in the query of the terms.
+        """
+        model = self.model
+        for name in path.split("__"):
+            model = model._meta.get_field(name).related_model
+        used = self.order_by().filter(**{path: OuterRef("pk")})
+        return model._default_manager.filter(Exists(used))
 
     def held_authorisation(self) -> ProductQuerySet:
         """Products that hold or have held an EU marketing authorisation (the default list)."""

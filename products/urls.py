@@ -1,35 +1,44 @@
-"""Public pages of the catalogue (paths of SPEC.md), cached per catalogue version for visitors."""
+"""Public pages of the catalogue (paths of SPEC.md), cached per catalogue version for visitors.
+
+Every page is read-only: GET and HEAD. Anything else is a 405 with ``Allow``, never the CSRF
+failure page (a page that accepts no write has no form to protect).
+"""
 
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from products import views
 from products.caching import cached_page
 
 app_name = "products"
 
+
+def read_only(view):
+    """GET and HEAD only: a 405 for any other method, before the CSRF check could refuse it."""
+    return csrf_exempt(require_safe(view))
+
+
+def page(view_class):
+    """A public page: read-only, and served from the cache of its catalogue version."""
+    return read_only(cached_page(view_class.as_view()))
+
+
 urlpatterns = [
-    path("", cached_page(views.HomeView.as_view()), name="home"),
-    path("products/", cached_page(views.ProductListView.as_view()), name="product_list"),
-    path("products/export.csv", views.product_export, name="product_export"),
-    path(
-        "products/<slug:slug>/",
-        cached_page(views.ProductDetailView.as_view()),
-        name="product_detail",
-    ),
-    path("categories/", cached_page(views.CategoryListView.as_view()), name="category_list"),
-    path(
-        "categories/<slug:slug>/",
-        cached_page(views.CategoryDetailView.as_view()),
-        name="category_detail",
-    ),
+    path("", page(views.HomeView), name="home"),
+    path("products/", page(views.ProductListView), name="product_list"),
+    path("products/export.csv", read_only(views.product_export), name="product_export"),
+    path("products/<slug:slug>/", page(views.ProductDetailView), name="product_detail"),
+    path("categories/", page(views.CategoryListView), name="category_list"),
+    path("categories/<slug:slug>/", page(views.CategoryDetailView), name="category_detail"),
     path(
         "therapeutic-areas/",
-        cached_page(views.TherapeuticAreaListView.as_view()),
+        page(views.TherapeuticAreaListView),
         name="therapeutic_area_list",
     ),
     path(
         "therapeutic-areas/<slug:slug>/",
-        cached_page(views.TherapeuticAreaDetailView.as_view()),
+        page(views.TherapeuticAreaDetailView),
         name="therapeutic_area_detail",
     ),
 ]

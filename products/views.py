@@ -6,6 +6,7 @@ the filter concerned and lists what the valid parameters select.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass
 
@@ -24,7 +25,13 @@ from products.facets import build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
 from products.flags import FLAGS, flag_sentence, indication_orphan_now
 from products.history import public_change_log
-from products.models import AuthorisationEvent, Category, Product, TherapeuticArea
+from products.models import (
+    AuthorisationEvent,
+    Category,
+    Product,
+    TherapeuticArea,
+    partial_date_sort_key,
+)
 from products.querysets import latest_events
 
 PAGE_SIZES = (20, 50, 100)
@@ -256,6 +263,7 @@ class ProductDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         product = self.object
         context["timeline"] = timeline = product.timeline
+        context["facts_as_of"] = newest_dated_fact(product, timeline)
         context["flags"] = [
             {
                 "label": flag.label,
@@ -327,6 +335,19 @@ class ProductDetailView(DetailView):
         if product.epar_url:
             data["sameAs"] = product.epar_url
         return data
+
+
+def newest_dated_fact(product: Product, timeline) -> tuple[datetime.date | None, str] | None:
+    """The date of the newest dated fact the catalogue holds on ``product``, as (date, partial).
+
+    No field records when each source was read; the newest date any of them gave is the latest
+    event of the timeline or the day the EMA last updated its page, whichever is later (a month
+    or year counts as its end). ``None`` when nothing is dated.
+    """
+    dates = [(event.date, event.date_partial) for event in timeline]
+    dates.append((product.ema_last_updated_date, ""))
+    dates = [(date, partial) for date, partial in dates if date or partial]
+    return max(dates, key=lambda pair: partial_date_sort_key(*pair), default=None)
 
 
 class CategoryListView(ListView):
@@ -406,7 +427,9 @@ class TherapeuticAreaListView(ListView):
 
 
 class TherapeuticAreaDetailView(DetailView):
-    model = TherapeuticArea
+    """An area a published product treats; an area named only by drafts is a 404."""
+
+    queryset = Product.objects.published().terms_in_use("indications__therapeutic_areas")
     template_name = "products/therapeutic_area_detail.html"
     context_object_name = "area"
     extra_context = {"nav": "areas"}

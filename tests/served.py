@@ -90,6 +90,7 @@ def start_gunicorn(database_url: str, log: Path, *, workers: int = 2, **env: str
             "-m",
             "gunicorn",
             "atmp_catalogue.wsgi",
+            f"--config={BASE_DIR / 'gunicorn.conf.py'}",
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
             "--graceful-timeout=2",

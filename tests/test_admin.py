@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime
+import hashlib
 import io
+import re
 
 import pytest
 from django import forms
@@ -741,3 +744,41 @@ def test_a_correct_login_works_before_the_limit(client, curator):
     response = client.post(login, {"username": "curator", "password": PASSWORD, "next": "/admin/"})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(curator.pk)
+
+
+# --- Content-Security-Policy of the history pages ----------------------------------------------
+
+
+def style_src(response) -> list[str]:
+    for directive in response["Content-Security-Policy"].split(";"):
+        name, _sep, value = directive.strip().partition(" ")
+        if name == "style-src":
+            return value.split()
+    return []
+
+
+@pytest.mark.parametrize("model", [Product, Indication, AuthorisationEvent])
+def test_the_history_page_allows_exactly_its_inline_styles(curator_client, kymriah, model):
+    kymriah.save()  # a history record, so that the page lists one (and its paginator)
+    record = {Product: kymriah, Indication: kymriah.indications.first()}.get(
+        model, kymriah.events.first()
+    )
+    record.save()
+    response = curator_client.get(admin_url(model, "history", record.pk))
+    assert response.status_code == 200
+    styles = set(re.findall(r'\bstyle="([^"]*)"', response.content.decode()))
+    assert styles  # django-simple-history's paginator: style="border-top: 0"
+    allowed = style_src(response)
+    assert allowed[:2] == ["'self'", "'unsafe-hashes'"]
+    for style in styles:
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in allowed, style
+    assert "'unsafe-inline'" not in allowed
+
+
+@pytest.mark.parametrize("view", ["changelist", "change"])
+def test_other_admin_pages_allow_no_inline_style(curator_client, kymriah, view):
+    args = (kymriah.pk,) if view == "change" else ()
+    response = curator_client.get(admin_url(Product, view, *args))
+    assert response.status_code == 200
+    assert style_src(response) == ["'self'"]

@@ -54,3 +54,21 @@ def test_dockerfile_runs_migrations_then_gunicorn():
     dockerfile = (BASE / "Dockerfile").read_text()
     command = dockerfile.split("CMD", 1)[1]
     assert command.index("migrate") < command.index("gunicorn atmp_catalogue.wsgi")
+
+
+@pytest.mark.parametrize(
+    "path, option",
+    [
+        ("Dockerfile", "gunicorn atmp_catalogue.wsgi --config gunicorn.conf.py"),
+        (
+            "products/management/commands/serve.py",
+            "--config={settings.BASE_DIR / 'gunicorn.conf.py'}",
+        ),
+        ("bench/run.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
+        ("tests/served.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
+    ],
+)
+def test_every_gunicorn_reads_the_projects_config(path, option):
+    """The Docker image, `make run`, the benchmark and the tests serve with the same limits."""
+    assert option in (BASE / path).read_text()
+    assert "limit_request_line = 8190" in (BASE / "gunicorn.conf.py").read_text()

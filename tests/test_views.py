@@ -1,5 +1,6 @@
 """Public pages: every page, every filter, bad parameters (never a 500), 404s, query counts."""
 
+import datetime
 import json
 import re
 from unittest import mock
@@ -12,7 +13,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from products.models import Category, Product
+from products.choices import EventKind
+from products.models import AuthorisationEvent, Category, Product
 from tests.factories import ProductFactory
 
 LIST = reverse("products:product_list")
@@ -285,6 +287,79 @@ def test_unknown_facts_read_not_known(client, catalogue):
         r"in the EMA&#x27;s register now: no.</strong>",
         kymriah,
     )
+
+
+def key_facts(client, slug: str) -> dict[str, str]:
+    """The Key facts of a product's page: each term with its text, tags and spaces collapsed."""
+    html = client.get(reverse("products:product_detail", args=[slug])).content.decode()
+    panel = html.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
+
+    def text(fragment: str) -> str:
+        return " ".join(re.sub(r"<[^>]+>", "", fragment).split())
+
+    return {
+        text(term): text(value)
+        for term, value in re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", panel, flags=re.S)
+    }
+
+
+def test_an_application_names_its_company_the_applicant(client, catalogue):
+    elevidys = key_facts(client, "elevidys")  # refused
+    assert elevidys["Applicant"] == "Roche Registration GmbH"
+    assert "Marketing authorisation holder" not in elevidys
+    assert key_facts(client, "amtagvi")["Applicant"] == "Iovance Biotherapeutics B.V."  # withdrawn
+    kymriah = key_facts(client, "kymriah")  # authorised
+    assert kymriah["Marketing authorisation holder"] == "Novartis Europharm Limited"
+    assert "Applicant" not in kymriah
+    beqvez = key_facts(client, "beqvez")  # authorised once, withdrawn since: held it
+    assert beqvez["Marketing authorisation holder"] == "Pfizer Europe MA EEIG"
+
+
+@pytest.mark.parametrize("slug", ["waskyra", "elevidys", "jelrix", "amtagvi"])
+def test_first_authorised_says_as_of_when_never_authorised(client, catalogue, slug):
+    # Waskyra (an opinion), Elevidys (refused), Jelrix (re-examined), Amtagvi (withdrawn): the
+    # date is that of the newest dated fact, tested with factories below.
+    facts = key_facts(client, slug)
+    assert re.fullmatch(
+        r"not authorised \(as of (\d{1,2} )?[A-Z][a-z]+ 20\d\d\)", facts["First authorised"]
+    )
+    assert "never" not in " ".join(facts.values())
+    assert key_facts(client, "kymriah")["First authorised"] == "23 August 2018"
+
+
+#: A product never authorised: no authorisation date, and no flag of an authorisation.
+NEVER_AUTHORISED = {
+    "authorisation_date": None,
+    "is_orphan": None,
+    "is_conditional": None,
+    "is_exceptional_circumstances": None,
+    "is_prime": None,
+}
+
+
+def test_a_refused_application_names_its_applicant(client, catalogue):
+    product = ProductFactory(status="refused", **NEVER_AUTHORISED)
+    facts = key_facts(client, product.slug)
+    assert facts["Applicant"] == product.holder.name
+    assert "Marketing authorisation holder" not in facts
+
+
+def test_the_as_of_date_is_the_newest_dated_fact(client, catalogue):
+    product = ProductFactory(
+        status="opinion", ema_last_updated_date=datetime.date(2026, 1, 9), **NEVER_AUTHORISED
+    )
+    AuthorisationEvent.objects.create(
+        product=product, kind=EventKind.POSITIVE_OPINION, date=datetime.date(2025, 12, 11)
+    )
+    assert key_facts(client, product.slug)["First authorised"] == (
+        "not authorised (as of 9 January 2026)"  # the EMA's page, updated after the opinion
+    )
+    Product.objects.filter(pk=product.pk).update(ema_last_updated_date=None)
+    assert key_facts(client, product.slug)["First authorised"] == (
+        "not authorised (as of 11 December 2025)"
+    )
+    product.events.all().delete()
+    assert key_facts(client, product.slug)["First authorised"] == "not authorised"
 
 
 def test_partial_dates_are_shown_as_given(client, catalogue):

@@ -40,14 +40,7 @@ from products.api.serializers import (
 from products.caching import CACHE_ALIAS, TIMEOUT, cache_key, catalogue_stamp, digest
 from products.choices import HELD_AUTHORISATION
 from products.filters import ProductFilterSet
-from products.models import (
-    SLUG_PATTERN,
-    Category,
-    Company,
-    MechanismOfAction,
-    Product,
-    TherapeuticArea,
-)
+from products.models import SLUG_PATTERN, Category, Product
 
 #: How long a client or a CDN may reuse a response without asking again (seconds).
 CACHE_MAX_AGE = 300
@@ -325,6 +318,9 @@ def published_count(relation: str) -> Count:
 class VocabularyViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
     """A vocabulary with its product counts (one query per page); ETag from the content.
 
+    Holders, mechanisms and therapeutic areas list the terms a published product uses
+    (``ProductQuerySet.terms_in_use``): a draft's new term is a 404 until it is published.
+
     Querysets order explicitly: Django ignores ``Meta.ordering`` in aggregating queries.
     """
 
@@ -344,8 +340,9 @@ def vocabulary_schema(plural: str, singular: str, serializer, example: OpenApiEx
         list=extend_schema(
             summary=f"List {plural}",
             description=(
-                f"Every {singular} with `product_count`, the number of published products in the "
-                "default list (those that hold or have held an EU marketing authorisation), and "
+                f"Every {singular} that a published product uses (the categories: all four), "
+                "with `product_count`, the number of published products in the default list "
+                "(those that hold or have held an EU marketing authorisation), and "
                 "`products_url`, the API's list of them. Responses carry an `ETag`; send "
                 "`If-None-Match` for a 304."
             ),
@@ -383,9 +380,12 @@ class CategoryViewSet(VocabularyViewSet):
 class TherapeuticAreaViewSet(VocabularyViewSet):
     """The EMA's therapeutic-area terms of the indications."""
 
-    queryset = TherapeuticArea.objects.annotate(
-        product_count=published_count("indications__product")
-    ).order_by("name")
+    queryset = (
+        Product.objects.published()
+        .terms_in_use("indications__therapeutic_areas")
+        .annotate(product_count=published_count("indications__product"))
+        .order_by("name")
+    )
     serializer_class = TherapeuticAreaSerializer
 
 
@@ -395,9 +395,12 @@ class TherapeuticAreaViewSet(VocabularyViewSet):
 class MechanismViewSet(VocabularyViewSet):
     """How the products work."""
 
-    queryset = MechanismOfAction.objects.annotate(
-        product_count=published_count("products")
-    ).order_by("name")
+    queryset = (
+        Product.objects.published()
+        .terms_in_use("mechanisms")
+        .annotate(product_count=published_count("products"))
+        .order_by("name")
+    )
     serializer_class = MechanismSerializer
 
 
@@ -407,5 +410,10 @@ class MechanismViewSet(VocabularyViewSet):
 class HolderViewSet(VocabularyViewSet):
     """Marketing authorisation holders (and applicants)."""
 
-    queryset = Company.objects.annotate(product_count=published_count("products")).order_by("name")
+    queryset = (
+        Product.objects.published()
+        .terms_in_use("holder")
+        .annotate(product_count=published_count("products"))
+        .order_by("name")
+    )
     serializer_class = HolderSerializer

@@ -132,3 +132,28 @@ def test_a_new_indication_approved_by_the_ema_takes_one_page(live_server, curato
     assert [area.name for area in new.therapeutic_areas.all()] == ["Retinitis Pigmentosa"]
     event = luxturna.events.get(kind="extension-of-indication")
     assert event.date.isoformat() == "2026-01-15"
+
+
+def test_the_history_page_shows_with_no_csp_violation(live_server, curator_account):
+    kymriah = Product.objects.get(slug="kymriah")
+    kymriah.save()  # a history record, so that the page lists it
+    errors: list[str] = []
+    with chromium_page() as page:
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                and not message.text.startswith("Failed to load resource")  # /favicon.ico
+                and errors.append(message.text)
+            ),
+        )
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/admin/products/product/{kymriah.pk}/history/")
+        assert "Kymriah" in page.inner_text("#content")
+        paginator = page.locator("p.paginator")
+        # django-simple-history's inline style="border-top: 0" applies (the admin's own CSS
+        # gives the paginator a border): allowed by its hash, not refused by the policy.
+        border = paginator.evaluate("element => getComputedStyle(element).borderTopWidth")
+        page.screenshot(path=str(ARTIFACTS / "admin_history_csp.png"), full_page=True)
+    assert errors == []
+    assert border == "0px"

@@ -13,6 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
+from atmp_catalogue.localdb import stop_embedded_server
+
 
 def describe_database() -> str:
     db = settings.DATABASES["default"]
@@ -58,7 +60,16 @@ class Command(BaseCommand):
             "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3"))
         )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options):
+    def handle(self, *args, **options):
+        try:
+            self.serve(**options)
+        finally:
+            # Ctrl-C, SIGTERM or an error: the embedded PostgreSQL (without DATABASE_URL) stops
+            # too, whoever started it and whichever command still uses it.
+            connection.close()
+            stop_embedded_server()
+
+    def serve(self, *, host: str, port: int, workers: int, **options):
         check_port_free(host, port)
         check_database()
         call_command("migrate", interactive=False, verbosity=0)
@@ -74,6 +85,7 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "atmp_catalogue.wsgi",
+            f"--config={settings.BASE_DIR / 'gunicorn.conf.py'}",
             f"--bind={host}:{port}",
             f"--workers={workers}",
             "--access-logfile=-",
@@ -81,8 +93,9 @@ class Command(BaseCommand):
         ]
         process = subprocess.Popen(gunicorn, env=os.environ.copy())
         # `kill`, systemd or a container stop send SIGTERM: stop as Ctrl-C does, so that the
-        # embedded PostgreSQL this process started stops with it.
+        # embedded PostgreSQL stops with it (``handle``).
         signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGHUP, interrupt)  # the terminal closed
         try:
             code = process.wait()
         except KeyboardInterrupt:
