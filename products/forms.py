@@ -12,6 +12,8 @@ else since is refused with what they changed (``ProductAdminForm.check_revision`
 
 from __future__ import annotations
 
+import dataclasses
+
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import ValidationError
@@ -68,6 +70,9 @@ class ProductAdminForm(forms.ModelForm):
 
     #: Set on the revert page, which has no events inline: the saved timeline is checked instead.
     check_saved_timeline = False
+
+    #: The revert page shows an old version: its revision is the saved row's when it was opened.
+    revision_of_saved_row = False
 
     #: The product as the page showed it (``products.history.Revision``), checked on saving.
     revision = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -127,7 +132,11 @@ class ProductAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound and self.instance.pk is not None:
-            self.initial["revision"] = str(product_revision(self.instance.pk) or "")
+            revision = product_revision(self.instance.pk)
+            if revision is not None and not self.revision_of_saved_row:
+                # The page shows the instance as read before: a save since is not on it.
+                revision = dataclasses.replace(revision, updated_at=self.instance.updated_at)
+            self.initial["revision"] = str(revision or "")
 
     def clean(self):
         cleaned_data = super().clean()
@@ -184,6 +193,7 @@ class ProductAdminForm(forms.ModelForm):
 
 class ProductRevertForm(ProductAdminForm):
     check_saved_timeline = True
+    revision_of_saved_row = True
 
 
 class AuthorisationEventInlineFormSet(forms.BaseInlineFormSet):

@@ -169,6 +169,21 @@ def test_a_fresh_form_saves_and_a_reloaded_page_saves_after_a_refusal(
     assert testagene.events.filter(kind=EventKind.WITHDRAWAL).count() == 1
 
 
+def test_a_revert_page_opened_before_an_import_is_refused(admin_client, testagene, export):
+    first = testagene.history.earliest("history_date")
+    revert_url = reverse("admin:products_product_simple_history", args=[testagene.pk, first.pk])
+    data = change_form_data(admin_client.get(revert_url))
+    import_file(export, run_by="tester")
+
+    response = admin_client.post(revert_url, data)
+
+    assert response.status_code == 200
+    errors = errors_of(response)
+    assert errors[0].startswith("This product was changed by EMA import of export.xlsx (")
+    assert "Status: “Authorised” -> “Marketing authorisation withdrawn”" in errors
+    assert Product.objects.get(pk=testagene.pk).status == Status.WITHDRAWN
+
+
 @pytest.mark.parametrize(
     "revision", ["", "yesterday", "2026-12-03T10:00:00+00:00|1|2", "2026-12-03T10:00:00|1|2|3"]
 )
