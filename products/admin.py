@@ -18,7 +18,7 @@ import functools
 from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import OperationalError, models, router, transaction
+from django.db import IntegrityError, OperationalError, models, router, transaction
 from django.db.models import Case, CharField, F, Func, Value, When
 from django.db.models.functions import Coalesce, Concat
 from django.forms import Textarea
@@ -91,7 +91,8 @@ class CatalogueWriteAdmin(admin.ModelAdmin):
     Each runs in one transaction that first takes the shared catalogue-write lock
     (``locks.hold_for_edit``): during an import it is refused at once; otherwise no lock is waited
     for longer than ``CATALOGUE_LOCK_TIMEOUT``. A refused form comes back with the refusal as its
-    error and the editor's input in place; a refused deletion or action, as a message.
+    error and the editor's input in place; a refused deletion or action, as a message. A unique
+    row written by another save between the form's check and this save is refused likewise.
     """
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -124,6 +125,8 @@ class CatalogueWriteAdmin(admin.ModelAdmin):
             if not is_lock_timeout(exc):
                 raise
             refusal = edit_timeout_message()
+        except IntegrityError:  # a unique row another save wrote after this form was checked
+            refusal = _("Another save wrote the same record meanwhile; nothing was saved.")
         if is_form:  # the page again, its form refused before anything is written
             request.catalogue_refusal = refusal
             return view(request, *args)

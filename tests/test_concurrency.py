@@ -14,8 +14,9 @@ import shutil
 import threading
 
 import pytest
+from django.contrib import admin
 from django.core.management import CommandError, call_command
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 
 from products.choices import EventKind, Status
@@ -388,3 +389,24 @@ def test_a_unique_row_written_meanwhile_is_one_line_not_a_traceback(db, testagen
     assert message.endswith("nothing was changed; try again") and "\n" not in message
     assert connection.in_atomic_block  # the test's own transaction, still usable
     assert Company.objects.filter(slug=testagene.holder.slug).count() == 1
+
+
+def test_a_unique_row_another_save_wrote_first_is_a_form_error(admin_client, monkeypatch):
+    """Two editors add the same holder at once: the second save's insert fails in the database."""
+
+    def insert_fails(*args):
+        raise IntegrityError(
+            'duplicate key value violates unique constraint "products_company_slug"'
+        )
+
+    monkeypatch.setattr(admin.site._registry[Company], "save_model", insert_fails)
+    data = {"name": "Twice Holder B.V.", "slug": "twice-holder-bv"}
+
+    response = admin_client.post(admin_url(Company, "add"), data)
+
+    assert response.status_code == 200
+    assert errors_of(response) == [
+        "Another save wrote the same record meanwhile; nothing was saved."
+    ]
+    assert response.context["adminform"].form["name"].value() == "Twice Holder B.V."
+    assert not Company.objects.filter(slug="twice-holder-bv").exists()
