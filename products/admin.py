@@ -42,7 +42,7 @@ from products.forms import (
     RefusedSaveForm,
 )
 from products.history import attach_related_changes, public_change_log
-from products.locks import CatalogueBusy, edit_timeout_message, hold_for_edit, is_lock_timeout
+from products.locks import CatalogueBusy, hold_for_edit, lock_conflict
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -122,9 +122,9 @@ class CatalogueWriteAdmin(admin.ModelAdmin):
         except CatalogueBusy as exc:
             refusal = str(exc)
         except OperationalError as exc:
-            if not is_lock_timeout(exc):
+            if (conflict := lock_conflict(exc)) is None:
                 raise
-            refusal = edit_timeout_message()
+            refusal = f"{conflict[0].upper()}{conflict[1:]}; nothing was saved; save again."
         except IntegrityError:  # a unique row another save wrote after this form was checked
             refusal = _("Another save wrote the same record meanwhile; nothing was saved.")
         if is_form:  # the page again, its form refused before anything is written

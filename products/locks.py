@@ -12,8 +12,8 @@ transaction and then overwrote what the import had just written.
   catalogue-write lock in shared mode (admin saves do not exclude each other), so a save during an
   import is refused at once instead of waiting for it.
 - Both set ``lock_timeout`` to ``CATALOGUE_LOCK_TIMEOUT`` for the rest of their transaction: no
-  writer waits longer than that for a row another holds; :func:`is_lock_timeout` recognises the
-  error, which callers turn into a message.
+  writer waits longer than that for a row another holds; :func:`lock_conflict` recognises the
+  error (and a deadlock PostgreSQL broke), which callers turn into a message.
 
 The locks are transaction-level (``pg_*_xact_lock``): they end with the transaction, whatever
 ends it, and need no table or migration.
@@ -47,9 +47,18 @@ class CatalogueBusy(Exception):
     """A write refused because another writer holds the catalogue; the message is one line."""
 
 
-def is_lock_timeout(exc: BaseException) -> bool:
-    """Whether a database error is ``lock_timeout`` expiring (SQLSTATE 55P03)."""
-    return isinstance(exc, OperationalError) and isinstance(exc.__cause__, errors.LockNotAvailable)
+def lock_conflict(exc: BaseException) -> str | None:
+    """Why a write gave up on another writer's locks, or None when ``exc`` is something else.
+
+    ``lock_timeout`` expired (SQLSTATE 55P03), or PostgreSQL ended a deadlock (40P01).
+    """
+    cause = exc.__cause__ if isinstance(exc, OperationalError) else None
+    if isinstance(cause, errors.LockNotAvailable):
+        seconds = settings.CATALOGUE_LOCK_TIMEOUT
+        return f"another writer held the catalogue for more than {seconds:g} seconds"
+    if isinstance(cause, errors.DeadlockDetected):
+        return "another writer was waiting for rows this one held, and this one gave way"
+    return None
 
 
 def _set_lock_timeout(cursor) -> None:
@@ -94,12 +103,9 @@ def importing(what: str) -> Iterator[None]:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [NAMESPACE, CATALOGUE_WRITE])
             yield
     except OperationalError as exc:
-        if not is_lock_timeout(exc):
+        if (conflict := lock_conflict(exc)) is None:
             raise
-        raise CatalogueBusy(
-            f"another writer held the catalogue for more than {settings.CATALOGUE_LOCK_TIMEOUT:g}"
-            " seconds; nothing was changed; try again"
-        ) from exc
+        raise CatalogueBusy(f"{conflict}; nothing was changed; try again") from exc
     except IntegrityError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CatalogueBusy(
@@ -122,12 +128,4 @@ def hold_for_edit() -> None:
     raise CatalogueBusy(
         " ".join(["An import is running", running_import()]).strip()
         + "; nothing was saved; save again in a minute."
-    )
-
-
-def edit_timeout_message() -> str:
-    """The admin's answer when a save waited ``CATALOGUE_LOCK_TIMEOUT`` for a row and gave up."""
-    return (
-        f"Another save held this record for more than {settings.CATALOGUE_LOCK_TIMEOUT:g} "
-        "seconds; nothing was saved; save again."
     )

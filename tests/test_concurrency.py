@@ -16,14 +16,15 @@ import threading
 import pytest
 from django.contrib import admin
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.urls import reverse
+from psycopg import errors
 
 from products.choices import EventKind, Status
 from products.importers import ema
 from products.importers.catalogue import load_catalogue
 from products.importers.ema import import_file
-from products.locks import CatalogueBusy, hold_for_edit, importing
+from products.locks import CatalogueBusy, hold_for_edit, importing, lock_conflict
 from products.models import AuthorisationEvent, Company, ImportRun, Product
 from tests.ema_workbooks import medicine, write_workbook
 from tests.factories import ProductFactory
@@ -353,7 +354,8 @@ def test_a_save_that_waits_too_long_for_a_row_is_a_form_error(
 
     assert response.status_code == 200
     assert errors_of(response) == [
-        "Another save held this record for more than 0.2 seconds; nothing was saved; save again."
+        "Another writer held the catalogue for more than 0.2 seconds; nothing was saved; "
+        "save again."
     ]
     assert Product.objects.get(pk=testagene.pk).description == "As the page first showed it."
 
@@ -410,3 +412,18 @@ def test_a_unique_row_another_save_wrote_first_is_a_form_error(admin_client, mon
     ]
     assert response.context["adminform"].form["name"].value() == "Twice Holder B.V."
     assert not Company.objects.filter(slug="twice-holder-bv").exists()
+
+
+def test_a_deadlock_postgresql_ended_is_a_refusal_and_other_errors_are_not():
+    def wrapped(cause: Exception) -> OperationalError:
+        error = OperationalError(str(cause))
+        error.__cause__ = cause
+        return error
+
+    assert lock_conflict(wrapped(errors.DeadlockDetected("deadlock detected"))) == (
+        "another writer was waiting for rows this one held, and this one gave way"
+    )
+    assert lock_conflict(wrapped(errors.LockNotAvailable("canceling statement"))).startswith(
+        "another writer held the catalogue for more than "
+    )
+    assert lock_conflict(wrapped(errors.AdminShutdown("terminating connection"))) is None
