@@ -226,11 +226,12 @@ def _field_value(name: str, value: Any) -> str:
     return _shown(value)
 
 
-def _writer(record) -> str:
+def _writer(record) -> tuple[str, str]:
+    """(who, when) of a record: the import ("EMA import of …") or the editor's name."""
     who = record.history_change_reason or (
         record.history_user.get_username() if record.history_user else _("someone")
     )
-    return f"{who} ({timezone.localtime(record.history_date):%Y-%m-%d %H:%M:%S})"
+    return who, f"{timezone.localtime(record.history_date):%Y-%m-%d %H:%M:%S}"
 
 
 def changes_since(product_id: int, opened: Revision) -> tuple[list[str], list[str]]:
@@ -238,7 +239,7 @@ def changes_since(product_id: int, opened: Revision) -> tuple[list[str], list[st
 
     What reads "Status: “Authorised” -> “Suspended”" for the product's own fields (as the page
     showed them, then as saved now) and "Authorisation event “Suspension (2026-11-30)” added" for
-    its rows; who names the import ("EMA import of …") or the editor, with the time.
+    its rows; who names each import ("EMA import of …") or editor once, with the time it began.
     """
     records = list(
         Product.history.filter(id=product_id, history_id__gt=opened.product_record)
@@ -253,7 +254,8 @@ def changes_since(product_id: int, opened: Revision) -> tuple[list[str], list[st
             shown, excluded_fields=("created_at", "updated_at"), foreign_keys_are_objs=True
         )
         for change in delta.changes:
-            label = _field_label(change.field).capitalize()
+            label = _field_label(change.field)
+            label = label[:1].upper() + label[1:]  # "ATC code", "EPAR URL" as the model says
             old = _field_value(change.field, change.old)
             what.append(f"{label}: {old} -> {_field_value(change.field, change.new)}")
     related = (
@@ -265,4 +267,7 @@ def changes_since(product_id: int, opened: Revision) -> tuple[list[str], list[st
         for row in rows.select_related("history_user").order_by("history_id"):
             what.append(f"{label} “{row.instance}” {ROW_ACTIONS[row.history_type]}")
             writers.append(_writer(row))
-    return list(dict.fromkeys(writers)), what
+    began = {}
+    for who, when in writers:
+        began.setdefault(who, when)
+    return [f"{who} ({when})" for who, when in began.items()], what

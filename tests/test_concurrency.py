@@ -107,9 +107,11 @@ def test_a_form_opened_before_an_import_is_refused_naming_what_the_import_change
     assert response.status_code == 200
     errors = errors_of(response)
     assert errors[0].startswith("This product was changed by EMA import of export.xlsx (")
+    assert errors[0].count("EMA import") == 1  # one writer, named once for its many records
     assert "nothing was saved" in errors[0]
     assert "Status: “Authorised” -> “Marketing authorisation withdrawn”" in errors
     assert "Status date: empty -> “2025-10-01”" in errors
+    assert "ATC code: empty -> “B02BD16”" in errors
     assert "Holder: “Factory Holder" in next(e for e in errors if e.startswith("Holder:"))
     event = "Authorisation event “Withdrawal of the marketing authorisation (2025-10-01)” added"
     assert event in errors
