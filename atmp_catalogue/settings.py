@@ -131,6 +131,9 @@ CATALOGUE_CACHE_PAGES = True
 #: Seconds a worker may reuse its reading of the catalogue version for visitors' requests: an
 #: edit reaches the public at most this late. 0 reads it for every request.
 CATALOGUE_VERSION_MAX_AGE = env.float("CATALOGUE_VERSION_MAX_AGE", default=1.0)
+#: Seconds a writer (an admin save, an import) waits for a lock another writer holds before it
+#: gives up with a message and changes nothing (products/locks.py).
+CATALOGUE_LOCK_TIMEOUT = 5
 
 # Limits on an EMA export read by the import (admin upload and `import_ema`; see
 # products/importers/limits.py). The real export of October 2025 is 0.9 MB, 5.4 MB unpacked,

@@ -4,6 +4,11 @@ Products are edited on one page with their indications and authorisation events 
 change is recorded by django-simple-history (who, when, what) and can be reverted. Unpublished
 products are drafts: invisible to the public, visible here, with a preview of their public page.
 Roles (groups ``curators`` and ``reviewers``) come from ``manage.py create_roles``.
+
+Every save, deletion and action here holds the catalogue for editing (``CatalogueWriteAdmin``,
+products/locks.py): refused at once while an import runs, never waiting long for another save,
+and answered with a form error or a message, never a 500. The product page also refuses to
+overwrite a product saved by someone else since it was opened (``ProductAdminForm``).
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import functools
 from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import IntegrityError, OperationalError, models, router, transaction
 from django.db.models import Case, CharField, F, Func, Value, When
 from django.db.models.functions import Coalesce, Concat
 from django.forms import Textarea
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -33,8 +39,10 @@ from products.forms import (
     IndicationInlineFormSet,
     ProductAdminForm,
     ProductRevertForm,
+    RefusedSaveForm,
 )
 from products.history import attach_related_changes, public_change_log
+from products.locks import CatalogueBusy, hold_for_edit, lock_conflict
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -74,6 +82,58 @@ SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 48
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
+# Two writers at once ---------------------------------------------------------------------------
+
+
+class CatalogueWriteAdmin(admin.ModelAdmin):
+    """A catalogue admin whose writes (POST: save, delete, action, revert) hold the catalogue.
+
+    Each runs in one transaction that first takes the shared catalogue-write lock
+    (``locks.hold_for_edit``): during an import it is refused at once; otherwise no lock is waited
+    for longer than ``CATALOGUE_LOCK_TIMEOUT``. A refused form comes back with the refusal as its
+    error and the editor's input in place; a refused deletion or action, as a message. A unique
+    row written by another save between the form's check and this save is refused likewise.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        view = super().changeform_view
+        return self.holding(request, view, object_id, form_url, extra_context, is_form=True)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self.holding(request, super().delete_view, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self.holding(request, super().changelist_view, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "catalogue_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (RefusedSaveForm, form), {"refusal": refusal})
+
+    def holding(self, request, view, *args, is_form: bool = False):
+        if request.method != "POST":
+            return view(request, *args)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                hold_for_edit()
+                return view(request, *args)
+        except CatalogueBusy as exc:
+            refusal = str(exc)
+        except OperationalError as exc:
+            if (conflict := lock_conflict(exc)) is None:
+                raise
+            refusal = f"{conflict[0].upper()}{conflict[1:]}; nothing was saved; save again."
+        except IntegrityError:  # a unique row another save wrote after this form was checked
+            refusal = _("Another save wrote the same record meanwhile; nothing was saved.")
+        if is_form:  # the page again, its form refused before anything is written
+            request.catalogue_refusal = refusal
+            return view(request, *args)
+        self.message_user(request, refusal, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+
 # Vocabularies ----------------------------------------------------------------------------------
 
 
@@ -93,21 +153,21 @@ class ProductCountMixin:
 
 
 @admin.register(Category)
-class CategoryAdmin(ProductCountMixin, admin.ModelAdmin):
+class CategoryAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "abbreviation", "slug", "position", "product_count")
     search_fields = ("name", "abbreviation", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(MechanismOfAction)
-class MechanismOfActionAdmin(ProductCountMixin, admin.ModelAdmin):
+class MechanismOfActionAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(TherapeuticArea)
-class TherapeuticAreaAdmin(ProductCountMixin, admin.ModelAdmin):
+class TherapeuticAreaAdmin(ProductCountMixin, CatalogueWriteAdmin):
     count_path = "indications__product"
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug")
@@ -115,7 +175,7 @@ class TherapeuticAreaAdmin(ProductCountMixin, admin.ModelAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(ProductCountMixin, admin.ModelAdmin):
+class CompanyAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -145,23 +205,38 @@ class AuthorisationEventInline(admin.TabularInline):
     verbose_name_plural = _("authorisation timeline (the latest status event sets the status)")
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(CatalogueWriteAdmin, SimpleHistoryAdmin):
     """SimpleHistoryAdmin whose revert page saves only for editors with the change permission.
 
     django-simple-history 3.13 hides the Revert button from view-only users but saves a POST to
-    the revert page from anyone who may view the history: a reviewer could revert by hand.
+    the revert page from anyone who may view the history: a reviewer could revert by hand. A
+    revert holds the catalogue like any other save.
     """
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST" and not self.has_change_permission(request):
             raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        view = super().history_form_view
+        return self.holding(request, view, object_id, version_id, extra_context, is_form=True)
 
     def history_view(self, request, object_id, extra_context=None):
         # The library's page has an inline style attribute: allowed by its hash, here only.
         styles = style_attribute_sources(*HISTORY_TEMPLATES)
         allow_inline_style = csp_update({"style-src": list(styles)})
         return allow_inline_style(super().history_view)(request, object_id, extra_context)
+
+
+class ProductRowAdmin(HistoryAdmin):
+    """An indication or an event on its own page: saving it also marks its product as saved.
+
+    ``updated_at`` of the product (and of the product it moved from) is set first, under the
+    product's row lock, so a product page opened before refuses to overwrite this change.
+    """
+
+    def save_model(self, request, obj, form, change):
+        products = {obj.product_id, form.initial.get("product")} - {None}
+        Product.objects.filter(pk__in=products).update(updated_at=timezone.now())
+        super().save_model(request, obj, form, change)
 
 
 @functools.cache
@@ -294,7 +369,7 @@ class ProductAdmin(HistoryAdmin):
                 "classes": ("collapse",),
             },
         ),
-        (_("Record"), {"fields": (("created_at", "updated_at"),)}),
+        (_("Record"), {"fields": (("created_at", "updated_at"), "revision")}),
     )
 
     @admin.display(description=_("authorised"), ordering="authorisation_date")
@@ -391,7 +466,7 @@ class ProductAdmin(HistoryAdmin):
 
 
 @admin.register(Indication)
-class IndicationAdmin(HistoryAdmin):
+class IndicationAdmin(ProductRowAdmin):
     list_display = ("condition", "product", "position", "is_orphan")
     list_filter = ("is_orphan", "therapeutic_areas", "product__category")
     list_select_related = ("product",)
@@ -404,7 +479,7 @@ class IndicationAdmin(HistoryAdmin):
 
 
 @admin.register(AuthorisationEvent)
-class AuthorisationEventAdmin(HistoryAdmin):
+class AuthorisationEventAdmin(ProductRowAdmin):
     form = AuthorisationEventAdminForm
     list_display = ("product", "kind", "date_display", "note")
     list_filter = ("kind",)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from products.importers import limits
 from products.importers.ema import ExportFormatError, ImportReport, import_file
+from products.locks import CatalogueBusy
 from products.models import ImportRun, PendingImport
 
 #: What importing changes: the user needs all of these to run the import from the admin.
@@ -181,7 +182,7 @@ class ImportRunAdmin(admin.ModelAdmin):
                 dry_run=dry_run,
                 run_by=request.user.get_username(),
             )
-        except ExportFormatError as exc:
+        except (ExportFormatError, CatalogueBusy) as exc:
             return None, str(exc)
         except ValidationError as exc:
             return None, "; ".join(exc.messages)

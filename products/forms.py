@@ -4,9 +4,15 @@ Single-row rules (dates in order, an ended status with its date, a unique produc
 from the model's ``full_clean()``, which every ``ModelForm`` runs. The rule that spans rows (the
 status agrees with the latest event of the timeline) is checked where the edited rows are known:
 the events inline on the product page, the stand-alone event page, and the product revert page.
+
+Two editors (or an editor and the EMA import) never overwrite each other unawares: the product
+page carries the product's revision as it was opened, and a save of a product saved by someone
+else since is refused with what they changed (``ProductAdminForm.check_revision``).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
@@ -15,6 +21,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from products.flags import AT_AUTHORISATION_FIELDS, NOW_FIELDS
+from products.history import Revision, changes_since, product_revision
 from products.models import AuthorisationEvent, Product
 
 #: Array fields are edited one item per line: sources and names may contain commas.
@@ -48,11 +55,27 @@ def _timeline_error(exc: ValidationError) -> ValidationError:
     )
 
 
+class RefusedSaveForm:
+    """Put before an admin form whose save was refused before it began (see products/admin.py):
+    the refusal is the form's only check, so nothing is saved and the editor's input stays."""
+
+    refusal = ""
+
+    def clean(self):
+        raise ValidationError(self.refusal)
+
+
 class ProductAdminForm(forms.ModelForm):
     """The product page's form. The timeline rule is checked by the events inline formset."""
 
     #: Set on the revert page, which has no events inline: the saved timeline is checked instead.
     check_saved_timeline = False
+
+    #: The revert page shows an old version: its revision is the saved row's when it was opened.
+    revision_of_saved_row = False
+
+    #: The product as the page showed it (``products.history.Revision``), checked on saving.
+    revision = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Product
@@ -106,6 +129,59 @@ class ProductAdminForm(forms.ModelForm):
             "name": forms.TextInput(attrs={"size": 40}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.instance.pk is not None:
+            revision = product_revision(self.instance.pk)
+            if revision is not None and not self.revision_of_saved_row:
+                # The page shows the instance as read before: a save since is not on it.
+                revision = dataclasses.replace(revision, updated_at=self.instance.updated_at)
+            self.initial["revision"] = str(revision or "")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None:
+            self.check_revision()
+        return cleaned_data
+
+    def check_revision(self) -> None:
+        """Refuse the save if the product was saved by another since the page was opened.
+
+        Runs in the save's transaction under the product's row lock, so no other save can come
+        between this check and this save (a save in flight is waited for, at most
+        ``CATALOGUE_LOCK_TIMEOUT`` seconds).
+        """
+        try:
+            opened = Revision.parse(self.data.get(self.add_prefix("revision"), ""))
+        except ValueError:
+            raise ValidationError(
+                _(
+                    "This page does not say which version of the product it shows; nothing was "
+                    "saved. Reload the page and make your changes again."
+                )
+            ) from None
+        now = product_revision(self.instance.pk, lock=True)
+        if now is None:
+            raise ValidationError(_("This product was deleted meanwhile; nothing was saved."))
+        if now == opened:
+            return
+        writers, changes = changes_since(self.instance.pk, opened)
+        by = ", ".join(writers) or _("another writer")
+        raise ValidationError(
+            [
+                _(
+                    "This product was changed by %(by)s since you opened this page; nothing was "
+                    "saved. What changed:"
+                )
+                % {"by": by},
+                *(changes or [_("(no record of the change)")]),
+                _(
+                    "Reload the page to edit the product as it is now: your input stays on this "
+                    "page until you do."
+                ),
+            ]
+        )
+
     def _post_clean(self) -> None:
         super()._post_clean()
         if self.check_saved_timeline and self.instance.pk and not self.errors:
@@ -117,6 +193,7 @@ class ProductAdminForm(forms.ModelForm):
 
 class ProductRevertForm(ProductAdminForm):
     check_saved_timeline = True
+    revision_of_saved_row = True
 
 
 class AuthorisationEventInlineFormSet(forms.BaseInlineFormSet):

@@ -1,7 +1,8 @@
 """The public change log of a product: which facts changed, and when; never who changed them.
 
 Built from django-simple-history's records of the product, its indications and its events (three
-queries). Editors see the full history, with names, in the admin.
+queries). Editors see the full history, with names, in the admin. The same records tell an editor
+whose save was refused what others changed since the page was opened (``changes_since``).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,3 +148,126 @@ def attach_related_changes(records: list) -> None:
             if row["user_id"] == record.history_user_id and record.history_date <= row["when"] < end
         ]
         newer = record
+
+
+# Edits that crossed: what changed since an editor opened a product's page -----------------------
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A product as a page showed it: its ``updated_at`` and its newest history records.
+
+    Every writer saves the product row when it changes the product, its indications or its events
+    (the admin, the EMA import, ``load_catalogue``; the indication and event pages touch it), so a
+    different ``updated_at`` means another save; the record ids say what that save changed.
+    """
+
+    updated_at: datetime.datetime
+    product_record: int
+    indication_record: int
+    event_record: int
+
+    def __str__(self) -> str:
+        ids = (self.product_record, self.indication_record, self.event_record)
+        return "|".join([self.updated_at.isoformat(), *map(str, ids)])
+
+    @classmethod
+    def parse(cls, text: str) -> Revision:
+        """The revision written by ``str()``; ``ValueError`` when it is not one."""
+        stamp, *ids = text.split("|")
+        if len(ids) != 3:
+            raise ValueError(f"not a revision: {text!r}")
+        updated_at = datetime.datetime.fromisoformat(stamp)
+        if timezone.is_naive(updated_at):
+            raise ValueError(f"not a revision: {text!r}")
+        return cls(updated_at, *(int(value) for value in ids))
+
+
+def _newest_record(manager, **lookups) -> Subquery:
+    return Subquery(manager.filter(**lookups).order_by("-history_id").values("history_id")[:1])
+
+
+def product_revision(product_id: int, *, lock: bool = False) -> Revision | None:
+    """The product's revision now (one query); ``lock``: under its row lock, for a save."""
+    products = Product.objects.filter(pk=product_id)
+    if lock:
+        products = products.select_for_update(of=("self",))
+    row = (
+        products.annotate(
+            product_record=_newest_record(Product.history, id=OuterRef("pk")),
+            indication_record=_newest_record(Indication.history, product_id=OuterRef("pk")),
+            event_record=_newest_record(AuthorisationEvent.history, product_id=OuterRef("pk")),
+        )
+        .values_list("updated_at", "product_record", "indication_record", "event_record")
+        .first()
+    )
+    if row is None:
+        return None
+    return Revision(row[0], *(record_id or 0 for record_id in row[1:]))
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return _("empty")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list | tuple):
+        value = "; ".join(map(str, value))
+    if isinstance(value, datetime.date):
+        value = value.isoformat()
+    text = " ".join(str(value).split())
+    return f"“{text[:77]}…”" if len(text) > 80 else f"“{text}”"
+
+
+def _field_value(name: str, value: Any) -> str:
+    field = Product._meta.get_field(name)
+    if field.choices and value not in (None, ""):
+        value = dict(field.flatchoices).get(value, value)
+    return _shown(value)
+
+
+def _writer(record) -> tuple[str, str]:
+    """(who, when) of a record: the import ("EMA import of …") or the editor's name."""
+    who = record.history_change_reason or (
+        record.history_user.get_username() if record.history_user else _("someone")
+    )
+    return who, f"{timezone.localtime(record.history_date):%Y-%m-%d %H:%M:%S}"
+
+
+def changes_since(product_id: int, opened: Revision) -> tuple[list[str], list[str]]:
+    """(who, what): the writers and changes recorded for a product after ``opened``.
+
+    What reads "Status: “Authorised” -> “Suspended”" for the product's own fields (as the page
+    showed them, then as saved now) and "Authorisation event “Suspension (2026-11-30)” added" for
+    its rows; who names each import ("EMA import of …") or editor once, with the time it began.
+    """
+    records = list(
+        Product.history.filter(id=product_id, history_id__gt=opened.product_record)
+        .select_related("history_user")
+        .order_by("history_id")
+    )
+    writers = [_writer(record) for record in records]
+    what = []
+    shown = Product.history.filter(history_id=opened.product_record).first()
+    if records and shown is not None:
+        delta = records[-1].diff_against(
+            shown, excluded_fields=("created_at", "updated_at"), foreign_keys_are_objs=True
+        )
+        for change in delta.changes:
+            label = _field_label(change.field)
+            label = label[:1].upper() + label[1:]  # "ATC code", "EPAR URL" as the model says
+            old = _field_value(change.field, change.old)
+            what.append(f"{label}: {old} -> {_field_value(change.field, change.new)}")
+    related = (
+        (Indication.history, opened.indication_record, _("Indication")),
+        (AuthorisationEvent.history, opened.event_record, _("Authorisation event")),
+    )
+    for manager, newest_shown, label in related:
+        rows = manager.filter(product_id=product_id, history_id__gt=newest_shown)
+        for row in rows.select_related("history_user").order_by("history_id"):
+            what.append(f"{label} “{row.instance}” {ROW_ACTIONS[row.history_type]}")
+            writers.append(_writer(row))
+    began = {}
+    for who, when in writers:
+        began.setdefault(who, when)
+    return [f"{who} ({when})" for who, when in began.items()], what

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from products.flags import AT_AUTHORISATION_FIELDS, NOW_FIELDS
+from products.locks import importing
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -87,7 +87,7 @@ def _validate(obj, label: str) -> None:
         raise CatalogueError(f"{label}: {'; '.join(exc.messages)}") from exc
 
 
-@transaction.atomic
+@importing("catalogue load")  # a transaction, one import at a time, no admin save
 def load_catalogue(data: dict[str, Any]) -> LoadReport:
     """Create or update every category, mechanism and product of ``data`` (keyed by slug)."""
     report = LoadReport()

@@ -59,6 +59,7 @@ from django.utils import timezone
 from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status
 from products.flags import FLAGS
 from products.importers import limits
+from products.locks import importing
 from products.models import (
     ATC_PATTERN,
     AuthorisationEvent,
@@ -1259,7 +1260,7 @@ def import_export(export: Export, *, dry_run: bool = False, run_by: str = "") ->
     A real run is recorded as an :class:`ImportRun` in the same transaction.
     """
     report = ImportReport(export.file_name, export.generated_at, dry_run, len(export.rows))
-    with transaction.atomic():
+    with importing(f"EMA import of {export.file_name}"):  # one import at a time, no admin save
         numbers = [row.product_number for row in export.rows]
         products = {
             product.ema_product_number: product

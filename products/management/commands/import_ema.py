@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from products.importers.ema import ExportFormatError, import_file
+from products.locks import CatalogueBusy
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, dry_run: bool, **options):
         try:
             report = import_file(file, dry_run=dry_run, run_by=_who())
-        except (OSError, ExportFormatError, ValidationError) as exc:
+        except (OSError, ExportFormatError, ValidationError, CatalogueBusy) as exc:
             raise CommandError(f"{file}: {_message(exc)}") from exc
         except KeyboardInterrupt as exc:
             raise CommandError(f"{file}: interrupted; nothing was changed") from exc

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from products.importers.catalogue import load_catalogue
+from products.locks import CatalogueBusy
 from products.models import Product
 
 
@@ -30,6 +31,6 @@ class Command(BaseCommand):
             return
         try:
             report = load_catalogue(json.loads(file.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, CatalogueBusy) as exc:
             raise CommandError(f"{file}: {exc}") from exc
         self.stdout.write(f"loaded {file.name}: {report}")
