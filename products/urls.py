@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from products import views
+from products import data_views, views
 from products.caching import cached_page
 
 app_name = "products"
@@ -40,5 +40,13 @@ urlpatterns = [
         "therapeutic-areas/<slug:slug>/",
         page(views.TherapeuticAreaDetailView),
         name="therapeutic_area_detail",
+    ),
+    # Open data: releases are files, read on each request (products/data_views.py).
+    path("data/", read_only(data_views.ReleaseListView.as_view()), name="data_releases"),
+    path("data/<str:version>/", read_only(data_views.release_folder), name="data_release"),
+    path(
+        "data/<str:version>/<str:name>",
+        read_only(data_views.release_file),
+        name="data_release_file",
     ),
 ]
