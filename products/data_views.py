@@ -1,5 +1,8 @@
 """Open data pages: the releases (``/data/``) and their files, and the data-quality report.
 
+The data-quality report (``/data-quality/``, and as CSV and JSON) is built by
+``products/quality.py``; its page is cached per catalogue version like every public page.
+
 Releases are files in ``settings.RELEASES_DIR`` (``products/releases.py``), read on each request
 (a folder listing and two small files per release): a release written by another machine sharing
 the folder shows at once. They are not cached by catalogue version, as they do not follow it.
@@ -7,11 +10,15 @@ the folder shows at once. They are not cached by catalogue version, as they do n
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+import csv
+import io
+
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from products import releases
+from products import quality, releases
+from products.csv_export import BYTE_ORDER_MARK, FORMULA_STARTS, product_url_maker
 
 
 class ReleaseListView(TemplateView):
@@ -62,3 +69,68 @@ def release_folder(request, version: str):
     if releases.find_release(version) is None:
         raise Http404("No such release.")
     return redirect(f"/data/#release-{version}")
+
+
+QUALITY_COLUMNS = ("kind", "slug", "name", "fact", "catalogue", "ema", "side", "why", "url")
+
+
+class DataQualityView(TemplateView):
+    """Where the catalogue is unsure, incomplete or at odds with the EMA's export."""
+
+    template_name = "products/data_quality.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        report = quality.build_report()
+        context.update(
+            {
+                "nav": "data",
+                "report": report,
+                "sections": report.by_kind(),
+                "share": quality.verified_share(),
+                "stale_days": quality.STALE_AFTER.days,
+            }
+        )
+        return context
+
+
+def _quality_rows(request) -> tuple[quality.Report, list[dict]]:
+    report = quality.build_report()
+    url_of = product_url_maker(request)
+    return report, [finding.as_dict(url_of(finding.slug)) for finding in report.findings]
+
+
+def data_quality_json(request):
+    """The report as JSON: the import it compares with, and every finding with its link."""
+    report, rows = _quality_rows(request)
+    run = report.import_run
+    return JsonResponse(
+        {
+            "generated_at": report.generated_at.isoformat(timespec="seconds"),
+            "products": report.product_count,
+            "last_import": run
+            and {
+                "file_name": run.file_name,
+                "started_at": run.started_at.isoformat(timespec="seconds"),
+                "generated_at": run.generated_at and run.generated_at.isoformat(timespec="seconds"),
+            },
+            "kinds": quality.KINDS,
+            "count": len(rows),
+            "findings": rows,
+        },
+        json_dumps_params={"ensure_ascii": False, "indent": 1},
+    )
+
+
+def data_quality_csv(request):
+    """The report as CSV, one finding a row (cells a spreadsheet would run are quoted)."""
+    _report, rows = _quality_rows(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(QUALITY_COLUMNS)
+    for row in rows:
+        cells = [str(row[column]) for column in QUALITY_COLUMNS]
+        writer.writerow(["'" + c if c.startswith(FORMULA_STARTS) else c for c in cells])
+    response = HttpResponse(BYTE_ORDER_MARK + buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="atmp-catalogue-data-quality.csv"'
+    return response

@@ -44,6 +44,15 @@ urlpatterns = [
     # Open data: releases are files, read on each request (products/data_views.py).
     path("data/", read_only(data_views.ReleaseListView.as_view()), name="data_releases"),
     path("data/<str:version>/", read_only(data_views.release_folder), name="data_release"),
+    path("data-quality/", page(data_views.DataQualityView), name="data_quality"),
+    path(
+        "data-quality/export.csv", read_only(data_views.data_quality_csv), name="data_quality_csv"
+    ),
+    path(
+        "data-quality/export.json",
+        read_only(data_views.data_quality_json),
+        name="data_quality_json",
+    ),
     path(
         "data/<str:version>/<str:name>",
         read_only(data_views.release_file),
