@@ -183,7 +183,7 @@ def _unverified(product: Product, events: list) -> list[Finding]:
             "",
             "catalogue",
             "The curators have not yet confirmed it against a source; the API lists it under "
-            "`unverified`.",
+            "“unverified”.",
         )
         for entry in product.unverified_fields
     ]

@@ -153,28 +153,33 @@ def read_release(path: Path) -> Release:
     )
 
 
-def list_releases(directory: Path | None = None) -> list[Release]:
-    """Every complete release, newest first; a folder that is not a release is skipped."""
-    directory = directory or releases_dir()
+def _versions(directory: Path) -> list[str]:
+    """The names of the release folders, newest first."""
     try:
         names = [entry.name for entry in os.scandir(directory) if entry.is_dir()]
     except FileNotFoundError:
         return []
-    releases = []
-    for name in sorted(filter(VERSION_RE.match, names), key=version_key, reverse=True):
+    return sorted(filter(VERSION_RE.match, names), key=version_key, reverse=True)
+
+
+def _readable(directory: Path):
+    for name in _versions(directory):
         try:
-            releases.append(read_release(directory / name))
+            yield read_release(directory / name)
         except ReleaseError:
-            continue
-    return releases
+            continue  # not a complete release: skipped
+
+
+def list_releases(directory: Path | None = None) -> list[Release]:
+    """Every complete release, newest first; a folder that is not a release is skipped."""
+    return list(_readable(directory or releases_dir()))
 
 
 def find_release(version: str, directory: Path | None = None) -> Release | None:
     """The release ``version`` (``latest``: the newest), or None."""
     directory = directory or releases_dir()
     if version == "latest":
-        releases = list_releases(directory)
-        return releases[0] if releases else None
+        return next(_readable(directory), None)
     if not VERSION_RE.match(version) or not (directory / version).is_dir():
         return None
     try:
