@@ -1,7 +1,8 @@
 """Open data pages: the releases (``/data/``) and their files, and the data-quality report.
 
 The data-quality report (``/data-quality/``, and as CSV and JSON) is built by
-``products/quality.py``; its page is cached per catalogue version like every public page.
+``products/quality.py`` afresh for each request (three queries): it also reads the last import
+run and the clock, which the catalogue version does not follow.
 
 Releases are files in ``settings.RELEASES_DIR`` (``products/releases.py``), read on each request
 (a folder listing and two small files per release): a release written by another machine sharing

@@ -44,7 +44,8 @@ urlpatterns = [
     # Open data: releases are files, read on each request (products/data_views.py).
     path("data/", read_only(data_views.ReleaseListView.as_view()), name="data_releases"),
     path("data/<str:version>/", read_only(data_views.release_folder), name="data_release"),
-    path("data-quality/", page(data_views.DataQualityView), name="data_quality"),
+    # Not cached by catalogue version: an import run (not a catalogue table) changes it too.
+    path("data-quality/", read_only(data_views.DataQualityView.as_view()), name="data_quality"),
     path(
         "data-quality/export.csv", read_only(data_views.data_quality_csv), name="data_quality_csv"
     ),

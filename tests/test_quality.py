@@ -203,3 +203,11 @@ def test_after_importing_the_real_export_its_review_is_listed(catalogue):
     [finding] = [f for f in report.findings if f.slug == "breyanzi" and f.kind == "disagreement"]
     assert "Mediastinal Neoplasms" in finding.ema
     assert REAL_EXPORT.name in finding.why
+
+
+def test_a_new_import_run_shows_at_once_even_with_pages_cached(client, catalogue, settings):
+    """An import that changes no product moves no catalogue version: the page is not cached."""
+    settings.CATALOGUE_CACHE_PAGES = True
+    assert "No export of the EMA has been imported" in client.get(PAGE).content.decode()
+    ImportRun.objects.create(file_name="medicines-output-2026-12-01.xlsx", diff="")
+    assert "medicines-output-2026-12-01.xlsx" in client.get(PAGE).content.decode()
