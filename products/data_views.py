@@ -16,6 +16,7 @@ import io
 
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.cache import get_conditional_response
 from django.views.generic import TemplateView
 
 from products import quality, releases
@@ -49,10 +50,15 @@ def release_file(request, version: str, name: str):
     release = releases.find_release(version)
     if release is None or release.file(name) is None:
         raise Http404("No such release.")
+    etag = f'"{release.file(name).sha256}"'
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:  # the client has these very bytes
+        not_modified["ETag"] = etag
+        return not_modified
     response = FileResponse(
         (release.path / name).open("rb"), content_type=releases.MEDIA_TYPES[name]
     )
-    response["ETag"] = f'"{release.file(name).sha256}"'
+    response["ETag"] = etag
     if version == "latest":
         response["Cache-Control"] = "public, max-age=300"
         response["Link"] = f'</data/{release.version}/{name}>; rel="canonical"'

@@ -242,6 +242,10 @@ def test_releases_are_listed_newest_first_and_latest_is_stable(client, catalogue
     assert b"".join(older.streaming_content) == (first.path / "catalogue.csv").read_bytes()
     assert "immutable" in older["Cache-Control"]
     assert older["ETag"] == f'"{sha256(first.path / "catalogue.csv")}"'
+    again = client.get(f"/data/{first.version}/catalogue.csv", HTTP_IF_NONE_MATCH=older["ETag"])
+    assert again.status_code == 304
+    stale = client.get("/data/latest/catalogue.json", HTTP_IF_NONE_MATCH=older["ETag"])
+    assert stale.status_code == 200
 
 
 def test_the_data_page_lists_each_release_with_date_size_checksum_and_licence(client, catalogue):
