@@ -78,8 +78,9 @@ MEDIA_TYPES = {
     "changelog.md": "text/markdown; charset=utf-8",
     "SHA256SUMS": "text/plain; charset=utf-8",
 }
-#: Keys of a product's JSON that are not facts: a change of them alone is not news.
-NOT_FACTS = ("updated_at",)
+#: Keys of a product's JSON that are not facts: a change of them alone is not news (the links
+#: follow SITE_URL and the slug, whose change is a product removed and another added).
+NOT_FACTS = ("updated_at", "url", "html_url")
 NOT_KNOWN = "not known"
 MISSING_VALUES = ["", NOT_KNOWN, "not applicable"]
 

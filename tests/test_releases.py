@@ -228,6 +228,15 @@ def test_the_changelog_names_products_added_removed_and_facts_changed(catalogue)
     assert "Changes since release 2026-12-03." in text
 
 
+def test_a_new_site_address_alone_changes_no_fact(catalogue, settings):
+    releases.write_release(now=NOW)
+    settings.SITE_URL = "https://atmp.example.org"
+    second = releases.write_release(now=NOW)
+    data = json.loads((second.path / "catalogue.json").read_text(encoding="utf-8"))
+    assert data["results"][0]["url"].startswith("https://atmp.example.org/api/v1/products/")
+    assert second.changes["changed"] == []
+
+
 def test_releases_are_listed_newest_first_and_latest_is_stable(client, catalogue):
     first = releases.write_release(now=NOW)
     second = releases.write_release(now=NOW + datetime.timedelta(days=1))
