@@ -7,7 +7,15 @@ starts ``WEB_CONCURRENCY`` workers (its own variable; docker-compose.yml sets it
 
 import os
 import shutil
+import sys
 import tempfile
+
+# What every worker needs, checked once, before any starts: one line and exit 1, not a
+# traceback per worker (`make run` and manage.py fill these in for the local path; the Docker
+# image has no embedded PostgreSQL).
+for _name in ("DATABASE_URL", "SECRET_KEY"):
+    if not (os.environ.get(_name) or os.environ.get(f"{_name}_FILE")):
+        sys.exit(f"Error: {_name} is not set (or {_name}_FILE, the file that holds it)")
 
 # Request lines of up to 8190 bytes (gunicorn's maximum; its default, 4094, answered a query
 # string of about 4 kB with its own HTML 414 page, even under /api/). Django then answers an

@@ -161,3 +161,21 @@ def test_without_database_url_and_the_embedded_server_a_command_says_so_in_one_l
         "Error: DATABASE_URL is not set (the embedded PostgreSQL is for the local path only: "
         "`make run` installs it)"
     ]
+
+
+def test_gunicorn_without_database_url_says_so_in_one_line():
+    """The image's command: no traceback per worker, one line and exit 1 before any starts."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "atmp_catalogue.wsgi", "--config=gunicorn.conf.py"]
+        + ["--bind=127.0.0.1:0"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: DATABASE_URL is not set (or DATABASE_URL_FILE, the file that holds it)"
+    ]
