@@ -255,3 +255,25 @@ def test_a_feed_served_from_the_page_cache_keeps_its_validators(client, catalogu
     for header in ("ETag", "Last-Modified", "Content-Type"):
         assert second[header] == first[header]
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("page", "feed"),
+    [
+        ("/", "/products/feed/"),
+        ("/categories/gene-therapy/", "/products/feed/?category=gene-therapy"),
+        (
+            "/therapeutic-areas/lymphoma-large-b-cell-diffuse/",
+            "/products/feed/?therapeutic_area=lymphoma-large-b-cell-diffuse",
+        ),
+    ],
+)
+def test_home_category_and_area_pages_announce_the_feed_of_what_they_list(
+    client, catalogue, page, feed
+):
+    html = client.get(page).content.decode()
+    head, body = html.split("</head>")
+    assert 'type="application/atom+xml" title="Regulatory events of' in head
+    assert f'href="{feed}"' in head
+    assert f'<a class="follow-link" href="{feed}"' in body
+    assert client.get(feed).status_code == 200
