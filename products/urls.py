@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from products import feeds, views
+from products import compare, feeds, views
 from products.caching import cached_page
 
 app_name = "products"
@@ -31,6 +31,7 @@ urlpatterns = [
     path("products/feed/", read_only(feeds.product_list_feed), name="product_list_feed"),
     path("products/<slug:slug>/", page(views.ProductDetailView), name="product_detail"),
     path("products/<str:slug>/feed/", read_only(feeds.product_feed), name="product_feed"),
+    path("compare/", page(compare.CompareView), name="compare"),
     path("categories/", page(views.CategoryListView), name="category_list"),
     path("categories/<slug:slug>/", page(views.CategoryDetailView), name="category_detail"),
     path(

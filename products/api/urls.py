@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from products.api import views
+from products.api.compare import CompareView
 from products.api.docs import ApiDocsView
 
 app_name = "api"
@@ -22,6 +23,7 @@ router.register("holders", views.HolderViewSet, basename="holder")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(), name="docs"),
+    path("compare/", CompareView.as_view(), name="compare"),
     *router.urls,
     # Anything else under /api/v1/ is a JSON 404 too (a path without its final slash is first
     # redirected by APPEND_SLASH, as everywhere on the site).
