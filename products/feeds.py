@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from functools import wraps
 
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
@@ -28,10 +27,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.http import http_date
-from django.views.decorators.http import condition
 
-from products.caching import cached_page, catalogue_stamp, digest
+from products.caching import catalogue_stamp, versioned
 from products.filters import ProductFilterSet
 from products.models import SLUG_PATTERN, AuthorisationEvent, Product
 from products.querysets import events_newest_first
@@ -40,8 +37,6 @@ SLUG_RE = re.compile(SLUG_PATTERN)
 
 #: Entries in a feed: the newest events of the selection.
 FEED_MAX_ENTRIES = 100
-#: Bumped when the feed's XML changes shape, so that old ETags stop matching.
-FEED_REPRESENTATION_VERSION = "1"
 #: List parameters that are not filters: a feed has no pages.
 IGNORED_PARAMETERS = ("page", "page_size")
 AUTHOR = "ATMP Catalogue"
@@ -230,16 +225,6 @@ class ProductFeed(EventFeed):
         )
 
 
-def feed_etag(request, *args, **kwargs) -> str:
-    """The catalogue version, the feed's URL (query included) and its format."""
-    stamp = catalogue_stamp(request)
-    return digest(FEED_REPRESENTATION_VERSION, stamp.key, request.get_full_path())
-
-
-def feed_last_modified(request, *args, **kwargs) -> datetime.datetime | None:
-    return catalogue_stamp(request).changed_at
-
-
 def filter_errors(filterset: ProductFilterSet) -> JsonResponse:
     """A 400 naming each parameter the filters cannot use, as the API answers."""
     return JsonResponse(
@@ -247,25 +232,7 @@ def filter_errors(filterset: ProductFilterSet) -> JsonResponse:
     )
 
 
-def feed_view(view):
-    """Revalidated by the catalogue version (ETag, 304); kept rendered per version (visitors).
-
-    ``Last-Modified`` is the catalogue's last change (Django's feed would give its newest entry).
-    """
-    cached = cached_page(view)
-
-    @condition(etag_func=feed_etag, last_modified_func=feed_last_modified)
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = cached(request, *args, **kwargs)
-        if response.status_code == 200 and (changed_at := catalogue_stamp(request).changed_at):
-            response["Last-Modified"] = http_date(changed_at.timestamp())
-        return response
-
-    return wrapper
-
-
-@feed_view
+@versioned
 def product_list_feed(request):
     """The list's feed; a parameter the filters cannot use is a 400 with the reason."""
     filterset = ProductFilterSet(request.GET, queryset=Product.objects.published(), request=request)
@@ -274,7 +241,7 @@ def product_list_feed(request):
     return ProductListFeed(filterset)(request)
 
 
-@feed_view
+@versioned
 def product_feed(request, slug: str):
     """One published product's feed; any other slug is a 404."""
     if not SLUG_RE.match(slug):
