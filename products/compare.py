@@ -262,17 +262,20 @@ def build_comparison(products: list[Product]) -> list[Row]:
 
 
 def candidates_for(products: list[Product]) -> list[Product]:
-    """Products like those chosen (a shared mechanism or category), to compare them with."""
+    """Products like those chosen, to compare them with: those sharing a mechanism first, then
+    those of the same category, each by name (two queries, at most ``MAX_CANDIDATES``)."""
     if not products:
         return []
-    published = Product.objects.published()
+    published = Product.objects.published().exclude(pk__in=[product.pk for product in products])
     mechanisms = {m.slug for product in products for m in product.mechanisms.all()}
     categories = {product.category_id for product in products if product.category_id}
-    similar = published.with_mechanisms(mechanisms) | published.filter(category__in=categories)
-    chosen = [product.pk for product in products]
-    return list(
-        similar.exclude(pk__in=chosen).select_related("category").order_by("name")[:MAX_CANDIDATES]
+    alike = list(published.with_mechanisms(mechanisms).order_by("name")[:MAX_CANDIDATES])
+    same_category = (
+        published.filter(category__in=categories)
+        .exclude(pk__in=[product.pk for product in alike])
+        .order_by("name")
     )
+    return alike + list(same_category[: MAX_CANDIDATES - len(alike)])
 
 
 def compare_url(slugs: list[str]) -> str:

@@ -166,8 +166,11 @@ def test_the_page_with_one_product_offers_products_like_it(client, catalogue):
     html = response.content.decode()
     assert "Compare Kymriah with…" in html
     assert '<input type="checkbox" name="products" value="kymriah" checked>' in html
-    for slug in ("yescarta", "breyanzi", "tecartus"):
-        assert f'<input type="checkbox" name="products" value="{slug}">' in html
+    offered = re.findall(r'<input type="checkbox" name="products" value="([a-z0-9-]+)">', html)
+    # The other CD19 CAR-T products first, then the other gene therapies, each by name.
+    assert offered[:4] == ["aucatzyl", "breyanzi", "tecartus", "yescarta"]
+    assert "luxturna" in offered[4:]
+    assert offered[4:] == sorted(offered[4:])
     assert "error-summary" not in html
 
 
