@@ -6,10 +6,12 @@ import datetime
 import re
 
 import pytest
+from hypothesis import example, given
 
 from products.choices import Status
 from products.compare import split_slugs
 from tests.factories import ProductFactory
+from tests.test_bad_input import SLOW_EXAMPLES, values
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +222,15 @@ def test_unknown_dates_read_not_known(client):
     assert "not known" in row
     cell_row = html.split('data-key="cell_source"')[1].split("</tr>")[0]
     assert "No cells" in cell_row and "not known" in cell_row
+
+
+@SLOW_EXAMPLES
+@given(value=values)
+@example(value="kymriah," + "x" * 5000)
+@example(value=",".join(["kymriah"] * 50))
+@example(value="kymriah,%00")
+def test_hostile_products_values_are_a_400_never_a_500(client, catalogue, value):
+    for surface in (PAGE, API):
+        response = client.get(f"{surface}?products={value}")
+        assert response.status_code in {200, 400, 414}, (surface, value[:200], response.status_code)
+        assert b"Traceback" not in response.content

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime
 import xml.etree.ElementTree as ET
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from products.choices import EventKind
 from products.models import AuthorisationEvent, Product
 from tests.factories import MechanismOfActionFactory, ProductFactory
+from tests.test_bad_input import SLOW_EXAMPLES
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 LIST_FEED = "/products/feed/"
@@ -277,3 +281,16 @@ def test_home_category_and_area_pages_announce_the_feed_of_what_they_list(
     assert f'href="{feed}"' in head
     assert f'<a class="follow-link" href="{feed}"' in body
     assert client.get(feed).status_code == 200
+
+
+@SLOW_EXAMPLES
+@given(
+    slug=st.one_of(
+        st.text(min_size=1, max_size=60),
+        st.sampled_from(["kymriah", "KYMRIAH", "kymriah'--", "..", "%00", "a" * 5000]),
+    )
+)
+def test_hostile_slugs_in_product_feeds_give_200_or_404(client, catalogue, slug):
+    path = quote(slug.encode("utf-8", "surrogatepass"), safe="")
+    response = client.get(f"/products/{path}/feed/")
+    assert response.status_code in {200, 404}, (slug[:100], response.status_code)
