@@ -30,7 +30,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from products.caching import catalogue_stamp, versioned
 from products.filters import ProductFilterSet
-from products.models import SLUG_PATTERN, AuthorisationEvent, Product
+from products.models import EARLIEST_DATE, SLUG_PATTERN, AuthorisationEvent, Product
 from products.querysets import events_newest_first
 
 SLUG_RE = re.compile(SLUG_PATTERN)
@@ -64,10 +64,16 @@ class FeedSource:
     link: str
     events: list[AuthorisationEvent]
     changed_at: datetime.datetime
+    path: str  # the feed's own address, less what does not change it: its Atom id
 
 
 def midnight_utc(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.timezone.utc)
+
+
+def catalogue_changed_at(request) -> datetime.datetime:
+    """The catalogue's last change; for a catalogue never written to, its earliest date."""
+    return catalogue_stamp(request).changed_at or midnight_utc(EARLIEST_DATE)
 
 
 def event_date_text(event: AuthorisationEvent) -> str:
@@ -143,7 +149,7 @@ class EventFeed(Feed):
         return source.link
 
     def feed_guid(self, source: FeedSource) -> str:
-        return self.request.build_absolute_uri()
+        return self.request.build_absolute_uri(source.path)
 
     def feed_extra_kwargs(self, source: FeedSource) -> dict:
         return {"empty_updated": source.changed_at}
@@ -195,7 +201,8 @@ class ProductListFeed(EventFeed):
         query = request.GET.copy()
         for key in IGNORED_PARAMETERS:
             query.pop(key, None)
-        link = reverse("products:product_list") + (f"?{query.urlencode()}" if query else "")
+        suffix = f"?{query.urlencode()}" if query else ""
+        link = reverse("products:product_list") + suffix
         events = list(events_newest_first(filterset.qs, limit=FEED_MAX_ENTRIES))
         return FeedSource(
             title="ATMP Catalogue: regulatory events"
@@ -206,7 +213,8 @@ class ProductListFeed(EventFeed):
             + ", newest first.",
             link=link,
             events=events,
-            changed_at=catalogue_stamp(request).changed_at or midnight_utc(datetime.date.today()),
+            changed_at=catalogue_changed_at(request),
+            path=reverse("products:product_list_feed") + suffix,
         )
 
 
@@ -221,7 +229,8 @@ class ProductFeed(EventFeed):
             subtitle=f"The authorisation timeline of {product.name}, newest first.",
             link=product.get_absolute_url(),
             events=list(events_newest_first(products, limit=FEED_MAX_ENTRIES)),
-            changed_at=catalogue_stamp(request).changed_at or midnight_utc(datetime.date.today()),
+            changed_at=catalogue_changed_at(request),
+            path=reverse("products:product_feed", args=[product.slug]),
         )
 
 

@@ -97,6 +97,8 @@ def test_the_list_feed_links_back_to_the_same_list(client, catalogue):
     feed = parse_atom(client.get(LIST_FEED + "?mechanism=cd19-car-t&page=2"))
     alternate = feed.find(f"{ATOM}link[@rel='alternate']").get("href")
     assert alternate == "http://testserver/products/?mechanism=cd19-car-t"
+    # Its id is its address less the parameters that do not change it.
+    assert feed.find(f"{ATOM}id").text == "http://testserver/products/feed/?mechanism=cd19-car-t"
 
 
 def test_partial_and_known_by_dates_are_the_last_day_they_can_be_never_shown_as_a_day(client):
