@@ -14,6 +14,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from atmp_catalogue.middleware import MAX_QUERY_STRING
+from products.api.serializers import DetailSerializer
 from products.api.views import NOT_MODIFIED, THROTTLED, PublicReadOnlyMixin, bad_request_response
 from products.compare import MAX_PRODUCTS, MIN_PRODUCTS, CompareForm, build_comparison
 
@@ -48,6 +50,12 @@ COMPARISON_SCHEMA = {
 }
 
 
+TOO_LONG = OpenApiResponse(
+    response=DetailSerializer,
+    description=f"The query string is longer than {MAX_QUERY_STRING:,} bytes.",
+)
+
+
 class CompareView(PublicReadOnlyMixin, APIView):
     """2 to 4 published products side by side; an unknown slug or too many is a 400."""
 
@@ -79,6 +87,7 @@ class CompareView(PublicReadOnlyMixin, APIView):
             200: OpenApiResponse(response=COMPARISON_SCHEMA, description="The comparison."),
             304: NOT_MODIFIED,
             400: bad_request_response("products", "No published product is called “kymria”."),
+            414: TOO_LONG,
             429: THROTTLED,
         },
     )
