@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test chromium wrk lint format bench backup restore clean
+.PHONY: run test chromium wrk lint format bench backup restore release clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -53,6 +53,10 @@ backup: $(STAMP)
 restore: $(STAMP)
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/<file>.dump"; exit 2; }
 	$(BIN)/python manage.py restore "$(FILE)"
+
+# A new release of the open data into RELEASES_DIR (default .data/releases; README, "Open data").
+release: $(STAMP)
+	$(BIN)/python manage.py release
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -136,6 +136,13 @@ CATALOGUE_VERSION_MAX_AGE = env.float("CATALOGUE_VERSION_MAX_AGE", default=1.0)
 #: gives up with a message and changes nothing (products/locks.py).
 CATALOGUE_LOCK_TIMEOUT = 5
 
+# Open data (products/releases.py). Releases are files: on several web machines, RELEASES_DIR is
+# a volume they share (one machine writes with `manage.py release`, every machine reads).
+RELEASES_DIR = env.path("RELEASES_DIR", default=BASE_DIR / ".data" / "releases")
+#: The public address of the site, for the absolute links in a release's files (the API's own
+#: links come from each request; a release is written without one).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
 # Limits on an EMA export read by the import (admin upload and `import_ema`; see
 # products/importers/limits.py). The real export of October 2025 is 0.9 MB, 5.4 MB unpacked,
 # 2,632 rows, 102,000 cells and 20,000 shared strings, read in about 2 s; each default leaves

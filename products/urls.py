@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from products import compare, feeds, views
+from products import compare, data_views, feeds, views
 from products.caching import cached_page
 
 app_name = "products"
@@ -43,5 +43,23 @@ urlpatterns = [
         "therapeutic-areas/<slug:slug>/",
         page(views.TherapeuticAreaDetailView),
         name="therapeutic_area_detail",
+    ),
+    # Open data: releases are files, read on each request (products/data_views.py).
+    path("data/", read_only(data_views.ReleaseListView.as_view()), name="data_releases"),
+    path("data/<str:version>/", read_only(data_views.release_folder), name="data_release"),
+    # Not cached by catalogue version: an import run (not a catalogue table) changes it too.
+    path("data-quality/", read_only(data_views.DataQualityView.as_view()), name="data_quality"),
+    path(
+        "data-quality/export.csv", read_only(data_views.data_quality_csv), name="data_quality_csv"
+    ),
+    path(
+        "data-quality/export.json",
+        read_only(data_views.data_quality_json),
+        name="data_quality_json",
+    ),
+    path(
+        "data/<str:version>/<str:name>",
+        read_only(data_views.release_file),
+        name="data_release_file",
     ),
 ]

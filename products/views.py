@@ -32,6 +32,7 @@ from products.models import (
     TherapeuticArea,
     partial_date_sort_key,
 )
+from products.quality import verified_share
 from products.querysets import latest_events
 
 PAGE_SIZES = (20, 50, 100)
@@ -94,6 +95,7 @@ class HomeView(TemplateView):
                     AuthorisationEvent.objects.filter(product__in=products), limit=8
                 ),
                 "recently_updated": products.order_by("-updated_at", "name")[:5],
+                "verified_share": verified_share(),
             }
         )
         return context

@@ -27,6 +27,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from atmp_catalogue.middleware import MAX_QUERY_STRING
 from products.api import examples
 from products.api.schema import VocabularyFilterExtension  # noqa: F401 (registers it)
 from products.api.serializers import (
@@ -147,6 +148,10 @@ THROTTLED = OpenApiResponse(
     description="Too many requests from this address; `Retry-After` gives the seconds to wait.",
 )
 NOT_FOUND = OpenApiResponse(response=DetailSerializer, description="No such published term.")
+TOO_LONG = OpenApiResponse(
+    response=DetailSerializer,
+    description=f"The query string is longer than {MAX_QUERY_STRING:,} bytes.",
+)
 
 
 def not_found(request, *args, **kwargs) -> JsonResponse:
@@ -203,6 +208,7 @@ Responses carry `ETag`, `Last-Modified` (the catalogue's last change) and `Cache
                 "category",
                 "Select a valid choice. cell-therapy is not one of the available choices.",
             ),
+            414: TOO_LONG,
             429: THROTTLED,
         },
         examples=[examples.PRODUCT_LIST],
@@ -214,6 +220,7 @@ Responses carry `ETag`, `Last-Modified` (the catalogue's last change) and `Cache
             200: ProductSerializer,
             304: NOT_MODIFIED,
             404: NOT_FOUND,
+            414: TOO_LONG,
             429: THROTTLED,
         },
         examples=[examples.PRODUCT],
@@ -350,13 +357,20 @@ def vocabulary_schema(plural: str, singular: str, serializer, example: OpenApiEx
                 200: serializer(many=True),
                 304: NOT_MODIFIED,
                 400: bad_request_response("page", "Page 9 is past the end: the last page is 1."),
+                414: TOO_LONG,
                 429: THROTTLED,
             },
             examples=[example],
         ),
         retrieve=extend_schema(
             summary=f"One {singular}",
-            responses={200: serializer, 304: NOT_MODIFIED, 404: NOT_FOUND, 429: THROTTLED},
+            responses={
+                200: serializer,
+                304: NOT_MODIFIED,
+                404: NOT_FOUND,
+                414: TOO_LONG,
+                429: THROTTLED,
+            },
         ),
     )
 

@@ -20,6 +20,16 @@ class Migration(migrations.Migration):
             model_name='authorisationevent',
             name='products_authorisationevent_kind_valid',
         ),
+        # Backwards, the events of the kinds this migration adds cannot stay: the older
+        # constraint refuses them.
+        migrations.RunSQL(
+            sql=migrations.RunSQL.noop,
+            reverse_sql="""
+                DELETE FROM products_authorisationevent WHERE kind IN (
+                    'orphan-designation', 'orphan-designation-removed', 'prime-granted', 'other'
+                );
+            """,
+        ),
         migrations.AddField(
             model_name='authorisationevent',
             name='confidence',
