@@ -198,3 +198,33 @@ def cached_page(view: Callable) -> Callable:
         return response
 
     return wrapper
+
+
+def versioned(view: Callable) -> Callable:
+    """A public GET view revalidated by the catalogue version and kept rendered per version.
+
+    ``ETag`` names the catalogue version and the full path, ``Last-Modified`` is the catalogue's
+    last change (whatever the view set), and ``If-None-Match`` or ``If-Modified-Since`` that
+    still hold are a 304 before the view runs; anonymous visitors' 200s are served from
+    ``cached_page``. For feeds and the sitemap, whose content is a function of the catalogue.
+    """
+    from django.utils.http import http_date
+    from django.views.decorators.http import condition
+
+    def etag(request, *args, **kwargs) -> str:
+        return digest("versioned", catalogue_stamp(request).key, request.get_full_path())
+
+    def last_modified(request, *args, **kwargs) -> datetime.datetime | None:
+        return catalogue_stamp(request).changed_at
+
+    cached = cached_page(view)
+
+    @condition(etag_func=etag, last_modified_func=last_modified)
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = cached(request, *args, **kwargs)
+        if response.status_code == 200 and (changed_at := catalogue_stamp(request).changed_at):
+            response["Last-Modified"] = http_date(changed_at.timestamp())
+        return response
+
+    return wrapper

@@ -28,6 +28,7 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import (
     Cast,
@@ -37,6 +38,7 @@ from django.db.models.functions import (
     Length,
     Lower,
     NullIf,
+    RowNumber,
     Substr,
 )
 from django.utils import timezone
@@ -376,6 +378,41 @@ def latest_events(queryset: models.QuerySet, *, limit: int) -> list:
     candidates = [*exact[:limit], *partial[:limit]]
     candidates.sort(key=lambda e: (python_sort_key(e.date, e.date_partial), e.pk), reverse=True)
     return candidates[:limit]
+
+
+def latest_possible_day() -> Coalesce:
+    """The last day an event can have happened: its date, the last day of its month or year
+    (``2018-06`` is 30 June 2018), or its "no later than" date; null when nothing is known.
+
+    Only for ordering and for the ``updated`` of a feed's entry: a page never shows a day that
+    the catalogue does not know.
+    """
+    _first_day, last_day = partial_period("date_partial")
+    return Coalesce(F("date"), last_day, F("known_by"), output_field=models.DateField())
+
+
+def events_newest_first(products: models.QuerySet, *, limit: int) -> models.QuerySet:
+    """The events of ``products`` that have a place in time, newest first, with their product.
+
+    Annotates ``latest_day`` (``latest_possible_day()``) and ``same_day_number``: 1 for the
+    first event of its product with this kind and date, 2 for the next (two indications may
+    lose their orphan designations in the same month), so that each has its own stable name.
+    An event with no date, month, year or "no later than" is left out. One query.
+    """
+    from products.models import AuthorisationEvent
+
+    selected = products.order_by().values("pk")
+    same_day = [F("product_id"), F("kind"), F("date"), F("date_partial"), F("known_by")]
+    return (
+        AuthorisationEvent.objects.filter(product__in=selected)
+        .annotate(
+            latest_day=latest_possible_day(),
+            same_day_number=Window(RowNumber(), partition_by=same_day, order_by=F("id").asc()),
+        )
+        .filter(latest_day__isnull=False)
+        .select_related("product")
+        .order_by(F("latest_day").desc(), F("id").desc())[:limit]
+    )
 
 
 #: How long an upload waits for its confirmation in the admin's import.

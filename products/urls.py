@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from products import data_views, views
+from products import compare, data_views, feeds, views
 from products.caching import cached_page
 
 app_name = "products"
@@ -28,7 +28,10 @@ urlpatterns = [
     path("", page(views.HomeView), name="home"),
     path("products/", page(views.ProductListView), name="product_list"),
     path("products/export.csv", read_only(views.product_export), name="product_export"),
+    path("products/feed/", read_only(feeds.product_list_feed), name="product_list_feed"),
     path("products/<slug:slug>/", page(views.ProductDetailView), name="product_detail"),
+    path("products/<str:slug>/feed/", read_only(feeds.product_feed), name="product_feed"),
+    path("compare/", page(compare.CompareView), name="compare"),
     path("categories/", page(views.CategoryListView), name="category_list"),
     path("categories/<slug:slug>/", page(views.CategoryDetailView), name="category_detail"),
     path(

@@ -224,6 +224,8 @@ class ProductListView(FilterView):
                 + (f"?{filter_query.urlencode()}" if filter_query else ""),
                 "api_url": api_url
                 and api_url + (f"?{filter_query.urlencode()}" if filter_query else ""),
+                "feed_url": reverse("products:product_list_feed")
+                + (f"?{filter_query.urlencode()}" if filter_query else ""),
             }
         )
         return context

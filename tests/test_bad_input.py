@@ -1,12 +1,12 @@
 """Bad input, property-based: hostile query strings never make a 500, and change nothing.
 
 Hypothesis throws random and hostile values at every filter and search parameter of SPEC.md on
-the three surfaces that take them (the list page, the CSV export, the API list), and at the
-slug of the API's detail path: huge strings, NUL bytes, SQL fragments, invalid UTF-8
-percent-escapes, negative and enormous page numbers, malformed dates, valid values mixed in.
-Each answer must be 200, 400 or 404 (after the list page's redirect to its shortest URL, if it
-makes one), or 414 exactly when the query string is over the site's limit, and the database must
-be exactly as before.
+the four surfaces that take them (the list page, the CSV export, the API list, the list's Atom
+feed), and at the slug of the API's detail path: huge strings, NUL bytes, SQL fragments,
+invalid UTF-8 percent-escapes, negative and enormous page numbers, malformed dates, valid
+values mixed in. Each answer must be 200, 400 or 404 (after the list page's redirect to its
+shortest URL, if it makes one), or 414 exactly when the query string is over the site's limit,
+and the database must be exactly as before.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ PARAMETERS = (
     "page",
     "page_size",
 )
-SURFACES = ("/products/", "/products/export.csv", "/api/v1/products/")
+SURFACES = ("/products/", "/products/export.csv", "/api/v1/products/", "/products/feed/")
 ALLOWED = {200, 400, 404}
 
 SQL_FRAGMENTS = (

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from products.api import fhir_views, views
+from products.api.compare import CompareView
 from products.api.docs import ApiDocsView
 
 app_name = "api"
@@ -24,6 +25,7 @@ FHIR_TYPES = "MedicinalProductDefinition|RegulatedAuthorization"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(), name="docs"),
+    path("compare/", CompareView.as_view(), name="compare"),
     *router.urls,
     # FHIR R5 (products/api/fhir_views.py): no trailing slash, as FHIR's REST API has none.
     re_path(
