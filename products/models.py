@@ -12,7 +12,7 @@ import re
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -603,6 +603,10 @@ class SearchWord(models.Model):
                 fastupdate=False,
                 name="products_searchword_trgm",
             ),
+            # The nearest words of a misspelt one, in order of trigram distance (``<->``).
+            GistIndex(
+                fields=["word"], opclasses=["gist_trgm_ops"], name="products_searchword_gist"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -849,3 +853,55 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SearchSynonym(models.Model):
+    """A word or phrase people search with, and what it stands for in the catalogue's words.
+
+    Lay terms, other spellings and abbreviations (``sma``, ``butterfly skin``, ``axi-cel``,
+    ``hemophilia``) are data, edited in the admin: a search that contains ``term`` (as whole
+    words, hyphens and spaces alike: ``car t`` is also ``CAR-T``) looks for any of the
+    ``expansion``'s alternatives instead. An empty expansion marks a word that carries nothing
+    (``children``, ``treatment``): it is left out of a search that has other words.
+    """
+
+    term = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text=_(
+            "Lowercase words as people type them, separated by spaces (hyphens count as spaces): "
+            "“sma”, “car t”, “butterfly skin”."
+        ),
+    )
+    expansion = models.TextField(
+        blank=True,
+        help_text=_(
+            "What to look for instead: alternatives separated by commas, each found when all its "
+            "words are (“spinal muscular atrophy, sma”). Empty: a word that carries nothing, "
+            "left out of a search that has other words."
+        ),
+    )
+
+    class Meta:
+        ordering = ("term",)
+        verbose_name = _("search synonym")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term__regex=r"^[a-z0-9]+( [a-z0-9]+)*$"),
+                name="%(app_label)s_%(class)s_term_format",
+                violation_error_message=_(
+                    "Use lowercase letters and digits, words separated by single spaces."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.expansion or _('(ignored)')}"
+
+    @property
+    def alternatives(self) -> list[list[str]]:
+        """The expansion's alternatives, each as its search terms."""
+        from products.querysets import search_terms
+
+        found = [search_terms(part, keep_stop_words=True) for part in self.expansion.split(",")]
+        return [terms for terms in found if terms]
