@@ -50,6 +50,7 @@ from products.models import (
     Indication,
     MechanismOfAction,
     Product,
+    SearchSynonym,
     TherapeuticArea,
 )
 
@@ -179,6 +180,14 @@ class CompanyAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """Lay terms, spellings and abbreviations of the search, and the words that carry nothing."""
+
+    list_display = ("term", "expansion")
+    search_fields = ("term", "expansion")
 
 
 # Products --------------------------------------------------------------------------------------

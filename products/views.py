@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -32,7 +33,7 @@ from products.models import (
     TherapeuticArea,
     partial_date_sort_key,
 )
-from products.querysets import latest_events
+from products.querysets import latest_events, suggest_spelling
 
 PAGE_SIZES = (20, 50, 100)
 #: Parameters that are not filters but belong to a list's state.
@@ -189,6 +190,20 @@ class ProductListView(FilterView):
         page.object_list = list(page.object_list)  # evaluated once, prefetches included
         return paginator, page, page.object_list, page.has_other_pages()
 
+    def search_context(self, q: str, products: list, filter_query: QueryDict) -> dict:
+        """What the list says about a search: a "Did you mean" correction, whether the products
+        shown have only some of its words, and whether filters besides the search are in use.
+        """
+        if not q.strip() or self.filterset.form.errors.get("q"):
+            return {"filters_in_use": any(key != "q" for key in filter_query)}
+        suggestion = suggest_spelling(q)
+        return {
+            "suggestion": suggestion,
+            "suggestion_url": suggestion and "?" + urlencode({"q": suggestion}),
+            "some_words_only": bool(products) and hasattr(products[0], "search_matched"),
+            "filters_in_use": any(key != "q" for key in filter_query),
+        }
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.filterset
@@ -212,6 +227,7 @@ class ProductListView(FilterView):
                 "has_errors": bool(filterset.form.errors or self.option_errors),
                 "default_statuses": not filterset.form.cleaned_data.get("status"),
                 "q": query.get("q", ""),
+                **self.search_context(query.get("q", ""), page.object_list, filter_query),
                 "ordering": query.get("ordering", ""),
                 "ordering_choices": filterset.filters["ordering"].extra["choices"],
                 "authorised_from": query.get("authorised_from", ""),

@@ -782,3 +782,20 @@ def test_other_admin_pages_allow_no_inline_style(curator_client, kymriah, view):
     response = curator_client.get(admin_url(Product, view, *args))
     assert response.status_code == 200
     assert style_src(response) == ["'self'"]
+
+
+def test_a_curator_adds_a_search_synonym_in_the_admin(admin_client, catalogue):
+    from products.models import Product, SearchSynonym
+
+    url = reverse("admin:products_searchsynonym_add")
+    response = admin_client.post(url, {"term": "Car-T!", "expansion": "car-t"})
+    assert (
+        response.status_code == 200
+        and "Use lowercase letters and digits" in response.content.decode()
+    )
+    response = admin_client.post(url, {"term": "gluebottle", "expansion": "mantle cell lymphoma"})
+    assert response.status_code == 302
+    assert SearchSynonym.objects.get(term="gluebottle").alternatives == [
+        ["mantle", "cell", "lymphoma"]
+    ]
+    assert [p.slug for p in Product.objects.search("gluebottle")] == ["tecartus"]

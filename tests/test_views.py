@@ -224,7 +224,28 @@ def test_no_result_shows_a_way_out(client, catalogue):
     response = client.get(LIST + "?q=zzzzqqqq")
     assert response.status_code == 200
     assert response.context["paginator"].count == 0
-    assert "No product matches “zzzzqqqq”" in response.content.decode()
+    html = response.content.decode()
+    assert "No product matches your search for “zzzzqqqq”." in html  # no filter: none named
+    assert "Try another spelling or fewer words" in html
+    filtered = client.get(LIST + "?q=zzzzqqqq&category=gene-therapy").content.decode()
+    assert "No product matches your search for “zzzzqqqq” with these filters." in filtered
+    assert "Remove a filter above" in filtered and "Remove a filter above" not in html
+
+
+def test_a_misspelt_search_offers_did_you_mean(client, catalogue):
+    response = client.get(LIST + "?q=kimriah")
+    assert response.context["suggestion"] == "kymriah"
+    assert 'Did you mean <a href="?q=kymriah">kymriah</a>?' in response.content.decode()
+    assert [p.slug for p in response.context["page_obj"]] == ["kymriah"]
+    assert client.get(LIST + "?q=kymriah").context["suggestion"] == ""
+
+
+def test_a_search_no_product_fully_matches_says_so_and_lists_the_closest(client, catalogue):
+    response = client.get(LIST + "?q=inherited+retinal+disease")
+    assert response.context["some_words_only"] is True
+    assert [p.slug for p in response.context["page_obj"]][0] == "luxturna"
+    assert "No product has every word of “inherited retinal disease”" in response.content.decode()
+    assert client.get(LIST + "?q=luxturna").context["some_words_only"] is False
 
 
 def test_done_when_car_t_for_lymphoma_withdrawn_gene_therapies_and_csv(client, catalogue):
