@@ -137,7 +137,17 @@ class MechanismOfAction(NamedVocabulary):
 
 
 class TherapeuticArea(NamedVocabulary):
-    """A therapeutic area, named with the EMA's MeSH-style term (e.g. "Hemophilia B")."""
+    """A therapeutic area: the EMA's MeSH heading ("Muscular Atrophy, Spinal") as ``name``, and
+    the name people use ("Spinal muscular atrophy (SMA)") as ``plain_name``, shown first."""
+
+    plain_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The name patients and doctors use (“Spinal muscular atrophy (SMA)”, “Haemophilia "
+            "B”), British spelling. Empty: the MeSH heading is shown."
+        ),
+    )
 
     class Meta(NamedVocabulary.Meta):
         constraints = [
@@ -150,6 +160,11 @@ class TherapeuticArea(NamedVocabulary):
 
     def get_absolute_url(self) -> str:
         return reverse("products:therapeutic_area_detail", kwargs={"slug": self.slug})
+
+    @property
+    def display_name(self) -> str:
+        """The plain name, or the MeSH heading when there is none."""
+        return self.plain_name or self.name
 
 
 class Company(NamedVocabulary):

@@ -437,7 +437,8 @@ class ProductQuerySet(models.QuerySet):
     def count_by_vocabulary(self, path: str) -> list[dict]:
         """Products per value of the vocabulary at ``path`` (``category``, ``holder``,
         ``mechanisms``, ``indications__therapeutic_areas``): rows of its ``slug``, ``name`` and
-        ``count``, with ``None`` for the products that have none.
+        ``count``, with ``None`` for the products that have none; areas also carry their
+        ``plain_name``.
 
         Therapeutic areas are counted from the array of area ids that the database keeps on each
         product (migration 0008): one pass over the product rows instead of a join through the
@@ -462,7 +463,7 @@ class ProductQuerySet(models.QuerySet):
         database = connections[self.db]
         area = database.ops.quote_name(TherapeuticArea._meta.db_table)
         sql = f"""
-            SELECT area.slug, area.name, counts.count
+            SELECT area.slug, area.name, area.plain_name, counts.count
               FROM (SELECT area_id, COUNT(*) AS count
                       FROM ({selection_sql}) AS selected
                       LEFT JOIN LATERAL unnest(selected.therapeutic_area_ids) AS area_id ON TRUE
@@ -472,8 +473,8 @@ class ProductQuerySet(models.QuerySet):
         with database.cursor() as cursor:
             cursor.execute(sql, params)
             return [
-                {"slug": slug, "name": name, "count": count}
-                for slug, name, count in cursor.fetchall()
+                {"slug": slug, "name": name, "count": count, "plain_name": plain_name}
+                for slug, name, plain_name, count in cursor.fetchall()
             ]
 
     def _is_multi_valued(self, path: str) -> bool:

@@ -438,7 +438,7 @@ class TherapeuticAreaListView(ListView):
             area.listed_count = listed.get(area.slug, 0)
             area.record_count = everything[area.slug] - area.listed_count
             areas.append(area)
-        context["areas"] = sorted(areas, key=lambda area: area.name.casefold())
+        context["areas"] = sorted(areas, key=lambda area: area.display_name.casefold())
         return context
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from products.choices import EventKind
-from products.models import AuthorisationEvent, Category, Product
+from products.models import AuthorisationEvent, Category, Product, TherapeuticArea
 from tests.factories import ProductFactory
 
 LIST = reverse("products:product_list")
@@ -558,3 +558,28 @@ def test_a_server_error_shows_the_500_page(catalogue):
         response = client.get(reverse("products:home"))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_therapeutic_areas_show_the_plain_name_and_the_mesh_heading_as_such(client, catalogue):
+    area = TherapeuticArea.objects.get(name="Muscular Atrophy, Spinal")
+    assert area.plain_name == "Spinal muscular atrophy (SMA)"
+    assert area.slug == "muscular-atrophy-spinal"  # slugs stay as they were
+    html = client.get(area.get_absolute_url()).content.decode()
+    assert "<h1>Spinal muscular atrophy (SMA)</h1>" in html
+    assert "MeSH heading (as the EMA files it): Muscular Atrophy, Spinal" in html
+    listing = client.get(reverse("products:therapeutic_area_list")).content.decode()
+    assert '>Haemophilia B</a> <span class="muted mesh">MeSH: Hemophilia B</span>' in listing
+    detail = client.get(reverse("products:product_detail", args=["zolgensma"])).content.decode()
+    assert ">Spinal muscular atrophy (SMA)</a>" in detail
+
+
+def test_the_area_facet_names_areas_plainly(client, catalogue):
+    response = client.get(LIST + "?q=zolgensma")
+    assert "Spinal muscular atrophy (SMA)" in response.content.decode()
+
+
+def test_a_plain_area_name_is_searched(client, catalogue):
+    area = TherapeuticArea.objects.get(name="Rectal Fistula")
+    assert area.plain_name == "Anal fistula"
+    found = client.get(LIST + "?q=anal+fistula").context["page_obj"]
+    assert [p.slug for p in found] == ["alofisel"]
