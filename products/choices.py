@@ -40,6 +40,14 @@ ENDED_OR_SUSPENDED = (
     Status.LAPSED,
     Status.REVOKED,
 )
+#: Statuses that have a reason (``Product.status_reason``): an authorisation ended or suspended,
+#: an application refused or withdrawn. Lists of them show a *Reason* column.
+WITH_REASON = (
+    *ENDED_OR_SUSPENDED,
+    Status.REFUSED,
+    Status.APPLICATION_WITHDRAWN,
+    Status.WITHDRAWN_FROM_ROLLING_REVIEW,
+)
 
 
 class CellSource(models.TextChoices):

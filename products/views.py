@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from products.choices import HELD_AUTHORISATION, Status
+from products.choices import HELD_AUTHORISATION, WITH_REASON, Status
 from products.csv_export import product_url_maker, stream_products_csv
 from products.facets import build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
@@ -226,6 +226,12 @@ class ProductListView(FilterView):
                 "option_errors": self.option_errors,
                 "has_errors": bool(filterset.form.errors or self.option_errors),
                 "default_statuses": not filterset.form.cleaned_data.get("status"),
+                # A list of ended authorisations or failed applications says why (a column).
+                "show_reason": any(
+                    status in WITH_REASON
+                    for status in filterset.form.cleaned_data.get("status", ())
+                ),
+                "reasoned_statuses": WITH_REASON,
                 "q": query.get("q", ""),
                 **self.search_context(query.get("q", ""), page.object_list, filter_query),
                 "ordering": query.get("ordering", ""),

@@ -583,3 +583,15 @@ def test_a_plain_area_name_is_searched(client, catalogue):
     assert area.plain_name == "Anal fistula"
     found = client.get(LIST + "?q=anal+fistula").context["page_obj"]
     assert [p.slug for p in found] == ["alofisel"]
+
+
+def test_a_list_of_withdrawn_expired_and_refused_products_gives_the_reason(client, catalogue):
+    response = client.get(LIST + "?status=withdrawn&status=expired&status=refused")
+    html = response.content.decode()
+    assert response.context["show_reason"] is True
+    assert '<th scope="col">Reason</th>' in html
+    assert "permanently discontinued marketing for commercial reasons" in html  # Provenge
+    assert "did not seek renewal" in html  # MACI, expired
+    default = client.get(LIST)
+    assert default.context["show_reason"] is False
+    assert '<th scope="col">Reason</th>' not in default.content.decode()
