@@ -8,6 +8,7 @@ import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import (
     CombinedSearchQuery,
@@ -45,6 +46,9 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from products.choices import HELD_AUTHORISATION
+
+if TYPE_CHECKING:
+    from products.models import Product
 
 #: A search term: letters or digits, then letters, digits and the joiners of product names and
 #: numbers (CAR-T, EMEA/H/C/004090, CD34+). Quotes, colons, brackets and operators never reach
@@ -322,6 +326,23 @@ class ProductQuerySet(models.QuerySet):
             model = model._meta.get_field(name).related_model
         used = self.order_by().filter(**{path: OuterRef("pk")})
         return model._default_manager.filter(Exists(used))
+
+    def by_former_slug(self, slug: str) -> Product | None:
+        """The product one of whose former names (``aliases``) has this slug (``durveqtix``).
+
+        Products whose search vector has every word of the slug (the full-text index), then the
+        slugs of their former names compared; None if none has it.
+        """
+        from products.models import slugify_name
+
+        words = [word for word in re.split(r"[-_]+", slug.lower()) if word]
+        if not words:
+            return None
+        candidates = self.filter(search_vector=prefix_query(words, "&")).exclude(aliases=[])
+        for product in candidates.only("slug", "aliases").order_by("pk"):
+            if any(slugify_name(alias) == slug for alias in product.aliases):
+                return product
+        return None
 
     def held_authorisation(self) -> ProductQuerySet:
         """Products that hold or have held an EU marketing authorisation (the default list)."""

@@ -13,7 +13,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -280,6 +287,16 @@ class ProductDetailView(DetailView):
     queryset = Product.objects.published().with_related()
     template_name = "products/product_detail.html"
     extra_context = {"nav": "products"}
+
+    def get(self, request, *args, **kwargs):
+        """The product; a former name's address (``/products/durveqtix/``) moved permanently."""
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            renamed = Product.objects.published().by_former_slug(kwargs["slug"])
+            if renamed is None:
+                raise
+            return HttpResponsePermanentRedirect(renamed.get_absolute_url())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -595,3 +595,16 @@ def test_a_list_of_withdrawn_expired_and_refused_products_gives_the_reason(clien
     default = client.get(LIST)
     assert default.context["show_reason"] is False
     assert '<th scope="col">Reason</th>' not in default.content.decode()
+
+
+def test_a_former_name_moves_permanently_to_the_product(client, catalogue):
+    response = client.get("/products/durveqtix/")
+    assert response.status_code == 301
+    assert response["Location"] == "/products/beqvez/"
+    assert client.get("/products/caomecs/")["Location"] == "/products/oranera/"
+    assert client.get("/products/nosuchname/").status_code == 404
+
+
+def test_a_former_name_of_a_draft_is_not_revealed(client, catalogue):
+    Product.objects.filter(slug="beqvez").update(is_published=False)
+    assert client.get("/products/durveqtix/").status_code == 404
