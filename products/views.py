@@ -32,7 +32,7 @@ from products.csv_export import product_url_maker, stream_products_csv
 from products.facets import build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
 from products.flags import FLAGS, flag_sentence, indication_orphan_now
-from products.history import public_change_log
+from products.history import catalogue_added_on, public_change_log, recent_fact_changes
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -101,7 +101,9 @@ class HomeView(TemplateView):
                 "latest_events": latest_events(
                     AuthorisationEvent.objects.filter(product__in=products), limit=8
                 ),
-                "recently_updated": products.order_by("-updated_at", "name")[:5],
+                # A change to the facts, with what changed; not a load that rewrote the rows.
+                "recently_updated": recent_fact_changes(products, limit=5),
+                "catalogue_added_on": catalogue_added_on(products),
             }
         )
         return context

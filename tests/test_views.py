@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -526,7 +527,7 @@ def test_list_and_detail_queries_do_not_grow_with_products(
 def test_other_pages_query_counts_are_bounded(client, catalogue, django_assert_max_num_queries):
     ProductFactory.create_batch(5)
     for url, limit in [
-        (reverse("products:home"), 7),
+        (reverse("products:home"), 11),  # 4 of them for the recently changed facts
         (reverse("products:category_list"), 4),
         (reverse("products:category_detail", args=["gene-therapy"]), 8),
         (reverse("products:therapeutic_area_list"), 4),
@@ -608,3 +609,31 @@ def test_a_former_name_moves_permanently_to_the_product(client, catalogue):
 def test_a_former_name_of_a_draft_is_not_revealed(client, catalogue):
     Product.objects.filter(slug="beqvez").update(is_published=False)
     assert client.get("/products/durveqtix/").status_code == 404
+
+
+def test_recently_updated_means_a_change_to_the_facts_with_what_changed(client, catalogue):
+    home = client.get("/")
+    assert home.context["recently_updated"] == []  # the load added every entry, changed none
+    assert "No fact has changed since the entries were added on" in home.content.decode()
+    kymriah = Product.objects.get(slug="kymriah")
+    ten_days = datetime.timedelta(days=10)  # the load, as if it were ten days ago
+    for history in (
+        Product.history.filter(id=kymriah.pk),
+        kymriah.indications.model.history.filter(product_id=kymriah.pk),
+        AuthorisationEvent.history.filter(product_id=kymriah.pk),
+    ):
+        history.update(history_date=F("history_date") - ten_days)
+    kymriah.atc_code = "L01XX"
+    kymriah.save()
+    Product.objects.get(slug="luxturna").save()  # a save that changes nothing is no update
+    changes = client.get("/").context["recently_updated"]
+    assert [(c["product"].slug, c["fields"]) for c in changes] == [("kymriah", ["ATC code"])]
+    html = client.get("/").content.decode()
+    assert '<th scope="row"><a href="/products/kymriah/">Kymriah</a></th>' in html
+    assert "<td>ATC code</td>" in html
+
+
+def test_latest_events_put_dates_products_and_events_in_their_own_columns(client, catalogue):
+    html = client.get("/").content.decode()
+    assert '<table class="event-table latest-events">' in html
+    assert '<th scope="col">Date</th><th scope="col">Product</th><th scope="col">Event</th>' in html
