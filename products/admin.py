@@ -25,7 +25,7 @@ from django.forms import Textarea
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -308,7 +308,7 @@ class ProductAdmin(HistoryAdmin):
     date_hierarchy = "authorisation_date"
     autocomplete_fields = ("holder", "mechanisms")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("created_at", "updated_at", "public_page")
+    readonly_fields = ("created_at", "updated_at", "public_page", "publication_checklist")
     inlines = (IndicationInline, AuthorisationEventInline)
     actions = ("publish", "unpublish")
     save_on_top = True
@@ -323,6 +323,7 @@ class ProductAdmin(HistoryAdmin):
                     "inn",
                     "ema_product_number",
                     ("is_published", "public_page"),
+                    "publication_checklist",
                 )
             },
         ),
@@ -393,6 +394,22 @@ class ProductAdmin(HistoryAdmin):
             return obj.get_absolute_url()
         return reverse("admin:products_product_preview", args=[obj.pk])
 
+    @admin.display(description=_("Before publishing"))
+    def publication_checklist(self, obj: Product) -> str:
+        """What a published entry needs, ticked or not (a draft may lack any of it)."""
+        items = obj.publication_checklist()
+        return format_html(
+            '<ul class="publication-checklist">{}</ul>',
+            format_html_join(
+                "",
+                '<li class="{}">{} {}</li>',
+                (
+                    ("done", "✓", item) if done else ("missing", "✗", f"{item}: {_('missing')}")
+                    for item, done in items
+                ),
+            ),
+        )
+
     @admin.display(description=_("public page"))
     def public_page(self, obj: Product) -> str:
         if obj.pk is None:
@@ -419,7 +436,11 @@ class ProductAdmin(HistoryAdmin):
     def _set_published(self, request, queryset, published: bool) -> None:
         """Save each product, so that its history records who published or unpublished it."""
         count = 0
+        refused = []
         for product in queryset.filter(is_published=not published):
+            if published and not all(done for _item, done in product.publication_checklist()):
+                refused.append(product.name)  # its change page's checklist says what it lacks
+                continue
             product.is_published = published
             product._history_user = request.user
             product.save(update_fields=["is_published", "updated_at"])
@@ -430,6 +451,13 @@ class ProductAdmin(HistoryAdmin):
             else ngettext("%d product unpublished.", "%d products unpublished.", count)
         )
         self.message_user(request, message % count, messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                _("Not published, facts missing (see each one's checklist): %(names)s.")
+                % {"names": ", ".join(refused)},
+                messages.WARNING,
+            )
 
     # Preview of the public page, for drafts too
 

@@ -27,6 +27,7 @@ from products.choices import (
     ENDED_OR_SUSPENDED,
     HELD_AUTHORISATION,
     STATUS_AFTER_EVENT,
+    WITH_REASON,
     CellSource,
     Confidence,
     Delivery,
@@ -35,6 +36,9 @@ from products.choices import (
 )
 from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
 from products.querysets import PendingImportQuerySet, ProductQuerySet
+
+#: The item of the publication checklist that the indications inline checks.
+INDICATION_NEEDED = _("At least one indication")
 
 #: The centralised procedure began in 1995; nothing in the catalogue can be older.
 EARLIEST_DATE = datetime.date(1995, 1, 1)
@@ -489,8 +493,56 @@ class Product(models.Model):
         """The events in time order (uses prefetched events when present)."""
         return sorted(self.events.all(), key=AuthorisationEvent.sort_key)
 
+    def publication_checklist(self, indications: list | None = None) -> list[tuple[str, bool]]:
+        """What a public entry must have, each (what, whether this product has it).
+
+        A draft may lack any of them; publishing needs them all (``check_publishable``). The
+        category is not among them: where no source states it (Zemcelpro), "not known" is the
+        public fact (SPEC.md). A held authorisation needs its first date, exact or partial
+        (Itvisma: 2026), or that date listed among the unverified facts (Adstiladrin: no source
+        gives it). ``indications`` defaults to the saved ones; the admin passes the edited ones.
+        """
+        if indications is None:
+            indications = list(self.indications.all()) if self.pk else []
+        return [*self._fact_checklist(), (INDICATION_NEEDED, bool(indications))]
+
+    def _fact_checklist(self) -> list[tuple[str, bool]]:
+        """The checklist's items that are facts of the product row itself."""
+        checklist = [(_("A status"), bool(self.status))]
+        if self.status in WITH_REASON:
+            checklist.append((_("The date of the status"), self.status_date is not None))
+        if self.has_held_authorisation:
+            dated = bool(self.authorisation_date or self.authorisation_date_partial)
+            declared = "authorisation_date" in self.unverified_fields
+            checklist.append(
+                (_("The first authorisation date (or it marked as unverified)"), dated or declared)
+            )
+        checklist.append((_("At least one source"), any(s.strip() for s in self.sources)))
+        return checklist
+
+    def check_publishable(self) -> None:
+        """Raise ``ValidationError`` on ``is_published`` if a published entry lacks a fact of its
+        own row (``clean()``); the indications inline checks that there is an indication."""
+        if not self.is_published:
+            return
+        missing = [str(item) for item, done in self._fact_checklist() if not done]
+        if missing:
+            raise ValidationError(
+                {
+                    "is_published": _(
+                        "A published entry needs: %(missing)s. Untick Published to keep it as a "
+                        "draft."
+                    )
+                    % {"missing": "; ".join(missing).lower()}
+                }
+            )
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
+        try:
+            self.check_publishable()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         if self.status in ENDED_OR_SUSPENDED and self.status_date is None:
             errors.setdefault("status_date", []).append(
                 _("A %(status)s product needs the date its status took effect.")
