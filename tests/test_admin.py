@@ -868,3 +868,13 @@ def test_the_publish_action_leaves_out_products_that_lack_facts(admin_client, ca
     )
     assert not Product.objects.get(slug="draftex").is_published
     assert "Not published, facts missing" in response.content.decode()
+
+
+def test_a_login_with_a_refused_next_lands_on_the_admin(client, django_user_model):
+    django_user_model.objects.create_user("ines", password="pw-for-tests-1", is_staff=True)
+    response = client.post(
+        reverse("admin:login") + "?next=https://evil.example/",
+        {"username": "ines", "password": "pw-for-tests-1", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
