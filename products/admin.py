@@ -164,14 +164,16 @@ class CategoryAdmin(ProductCountMixin, CatalogueWriteAdmin):
 class MechanismOfActionAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug", "description")
+    fields = ("name", "slug", "description")  # the name first: the slug is derived from it
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(TherapeuticArea)
 class TherapeuticAreaAdmin(ProductCountMixin, CatalogueWriteAdmin):
     count_path = "indications__product"
-    list_display = ("name", "slug", "product_count")
-    search_fields = ("name", "slug")
+    list_display = ("plain_name", "name", "slug", "product_count")
+    search_fields = ("name", "plain_name", "slug")
+    fields = ("name", "plain_name", "slug")  # the MeSH heading first: the slug is derived from it
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -179,6 +181,7 @@ class TherapeuticAreaAdmin(ProductCountMixin, CatalogueWriteAdmin):
 class CompanyAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug")
+    fields = ("name", "slug")  # the name first (also in the holder pop-up): the slug follows it
     prepopulated_fields = {"slug": ("name",)}
 
 

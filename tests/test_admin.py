@@ -878,3 +878,11 @@ def test_a_login_with_a_refused_next_lands_on_the_admin(client, django_user_mode
     )
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("model", ["company", "therapeuticarea", "mechanismofaction"])
+def test_a_vocabulary_form_asks_for_the_name_before_the_slug(admin_client, model):
+    html = admin_client.get(
+        reverse(f"admin:products_{model}_add") + "?_to_field=id&_popup=1"
+    ).content.decode()
+    assert 0 < html.index('name="name"') < html.index('name="slug"')
