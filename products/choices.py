@@ -48,6 +48,9 @@ WITH_REASON = (
     Status.APPLICATION_WITHDRAWN,
     Status.WITHDRAWN_FROM_ROLLING_REVIEW,
 )
+#: Statuses a published entry must date (``Product.publication_checklist``): not a withdrawal
+#: from rolling review, for which the register has no dated, status-changing event.
+DATED_STATUSES = tuple(s for s in WITH_REASON if s != Status.WITHDRAWN_FROM_ROLLING_REVIEW)
 
 
 class CellSource(models.TextChoices):

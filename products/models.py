@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from products.choices import (
+    DATED_STATUSES,
     ENDED_OR_SUSPENDED,
     HELD_AUTHORISATION,
     STATUS_AFTER_EVENT,
-    WITH_REASON,
     CellSource,
     Confidence,
     Delivery,
@@ -509,7 +509,7 @@ class Product(models.Model):
     def _fact_checklist(self) -> list[tuple[str, bool]]:
         """The checklist's items that are facts of the product row itself."""
         checklist = [(_("A status"), bool(self.status))]
-        if self.status in WITH_REASON:
+        if self.status in DATED_STATUSES:
             checklist.append((_("The date of the status"), self.status_date is not None))
         if self.has_held_authorisation:
             dated = bool(self.authorisation_date or self.authorisation_date_partial)
