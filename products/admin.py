@@ -316,6 +316,10 @@ class ProductAdmin(HistoryAdmin):
     actions = ("publish", "unpublish")
     save_on_top = True
     object_history_list_template = "admin/products/product/object_history_list.html"
+
+    class Media:
+        css = {"all": ("products/admin/product_form.css",)}  # inline tables that fit 1,366 px
+
     fieldsets = (
         (
             None,
