@@ -46,7 +46,9 @@ JUDGEMENTS = [
     Judgement("eye", ("luxturna", "holoclar"), source="a parent browsing"),
     Judgement("retinitis pigmentosa", ("luxturna",), source="Retina UK"),
     Judgement("leber congenital amaurosis", ("luxturna",), source="Luxturna EPAR summary"),
-    Judgement("gene therapy for haemophilia B", ("hemgenix", "beqvez"), source="Haemophilia Society"),
+    Judgement(
+        "gene therapy for haemophilia B", ("hemgenix", "beqvez"), source="Haemophilia Society"
+    ),
     Judgement("hemophilia A", ("roctavian",), source="World Federation of Hemophilia"),
     Judgement("hemophilia gene therapy", ("roctavian", "hemgenix", "beqvez")),
     Judgement("butterfly skin", ("vyjuvek",), source="DEBRA: 'the butterfly skin charity'"),
@@ -139,4 +141,3 @@ def test_a_judgement_fails_when_a_required_product_is_missing():
     assert not passes(judgement, ["zolgensma", "kymriah", "luxturna"])
     assert not passes(Judgement("CAR T", within=CAR_T), ["kymriah", "spherox"])
     assert not passes(judgement, [])
-

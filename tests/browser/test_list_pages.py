@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PHONE
-
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
