@@ -79,6 +79,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "atmp_catalogue.urls"
+# Where a sign-in lands when its ``next`` is missing or refused (another host): the admin, the
+# only signed-in part of the site (Django's default, /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "/admin/"
 WSGI_APPLICATION = "atmp_catalogue.wsgi.application"
 
 TEMPLATES = [

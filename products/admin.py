@@ -25,7 +25,7 @@ from django.forms import Textarea
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -50,6 +50,7 @@ from products.models import (
     Indication,
     MechanismOfAction,
     Product,
+    SearchSynonym,
     TherapeuticArea,
 )
 
@@ -163,14 +164,16 @@ class CategoryAdmin(ProductCountMixin, CatalogueWriteAdmin):
 class MechanismOfActionAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug", "description")
+    fields = ("name", "slug", "description")  # the name first: the slug is derived from it
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(TherapeuticArea)
 class TherapeuticAreaAdmin(ProductCountMixin, CatalogueWriteAdmin):
     count_path = "indications__product"
-    list_display = ("name", "slug", "product_count")
-    search_fields = ("name", "slug")
+    list_display = ("plain_name", "name", "slug", "product_count")
+    search_fields = ("name", "plain_name", "slug")
+    fields = ("name", "plain_name", "slug")  # the MeSH heading first: the slug is derived from it
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -178,7 +181,16 @@ class TherapeuticAreaAdmin(ProductCountMixin, CatalogueWriteAdmin):
 class CompanyAdmin(ProductCountMixin, CatalogueWriteAdmin):
     list_display = ("name", "slug", "product_count")
     search_fields = ("name", "slug")
+    fields = ("name", "slug")  # the name first (also in the holder pop-up): the slug follows it
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """Lay terms, spellings and abbreviations of the search, and the words that carry nothing."""
+
+    list_display = ("term", "expansion")
+    search_fields = ("term", "expansion")
 
 
 # Products --------------------------------------------------------------------------------------
@@ -299,11 +311,15 @@ class ProductAdmin(HistoryAdmin):
     date_hierarchy = "authorisation_date"
     autocomplete_fields = ("holder", "mechanisms")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("created_at", "updated_at", "public_page")
+    readonly_fields = ("created_at", "updated_at", "public_page", "publication_checklist")
     inlines = (IndicationInline, AuthorisationEventInline)
     actions = ("publish", "unpublish")
     save_on_top = True
     object_history_list_template = "admin/products/product/object_history_list.html"
+
+    class Media:
+        css = {"all": ("products/admin/product_form.css",)}  # inline tables that fit 1,366 px
+
     fieldsets = (
         (
             None,
@@ -314,6 +330,7 @@ class ProductAdmin(HistoryAdmin):
                     "inn",
                     "ema_product_number",
                     ("is_published", "public_page"),
+                    "publication_checklist",
                 )
             },
         ),
@@ -384,6 +401,22 @@ class ProductAdmin(HistoryAdmin):
             return obj.get_absolute_url()
         return reverse("admin:products_product_preview", args=[obj.pk])
 
+    @admin.display(description=_("Before publishing"))
+    def publication_checklist(self, obj: Product) -> str:
+        """What a published entry needs, ticked or not (a draft may lack any of it)."""
+        items = obj.publication_checklist()
+        return format_html(
+            '<ul class="publication-checklist">{}</ul>',
+            format_html_join(
+                "",
+                '<li class="{}">{} {}</li>',
+                (
+                    ("done", "✓", item) if done else ("missing", "✗", f"{item}: {_('missing')}")
+                    for item, done in items
+                ),
+            ),
+        )
+
     @admin.display(description=_("public page"))
     def public_page(self, obj: Product) -> str:
         if obj.pk is None:
@@ -410,7 +443,11 @@ class ProductAdmin(HistoryAdmin):
     def _set_published(self, request, queryset, published: bool) -> None:
         """Save each product, so that its history records who published or unpublished it."""
         count = 0
+        refused = []
         for product in queryset.filter(is_published=not published):
+            if published and not all(done for _item, done in product.publication_checklist()):
+                refused.append(product.name)  # its change page's checklist says what it lacks
+                continue
             product.is_published = published
             product._history_user = request.user
             product.save(update_fields=["is_published", "updated_at"])
@@ -421,6 +458,13 @@ class ProductAdmin(HistoryAdmin):
             else ngettext("%d product unpublished.", "%d products unpublished.", count)
         )
         self.message_user(request, message % count, messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                _("Not published, facts missing (see each one's checklist): %(names)s.")
+                % {"names": ", ".join(refused)},
+                messages.WARNING,
+            )
 
     # Preview of the public page, for drafts too
 

@@ -40,6 +40,17 @@ ENDED_OR_SUSPENDED = (
     Status.LAPSED,
     Status.REVOKED,
 )
+#: Statuses that have a reason (``Product.status_reason``): an authorisation ended or suspended,
+#: an application refused or withdrawn. Lists of them show a *Reason* column.
+WITH_REASON = (
+    *ENDED_OR_SUSPENDED,
+    Status.REFUSED,
+    Status.APPLICATION_WITHDRAWN,
+    Status.WITHDRAWN_FROM_ROLLING_REVIEW,
+)
+#: Statuses a published entry must date (``Product.publication_checklist``): not a withdrawal
+#: from rolling review, for which the register has no dated, status-changing event.
+DATED_STATUSES = tuple(s for s in WITH_REASON if s != Status.WITHDRAWN_FROM_ROLLING_REVIEW)
 
 
 class CellSource(models.TextChoices):

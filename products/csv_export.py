@@ -20,7 +20,7 @@ from django.db.models import Case, Func, OuterRef, QuerySet, Subquery, TextField
 from django.http import HttpRequest
 from django.urls import reverse
 
-from products.choices import HELD_AUTHORISATION, Status
+from products.choices import HELD_AUTHORISATION, WITH_REASON, Status
 from products.flags import FLAGS, Flag
 from products.models import Indication, Product
 
@@ -68,6 +68,7 @@ def export_rows(products: QuerySet[Product]) -> QuerySet[Row]:
         "ema_product_number",
         "category__name",
         "status_date",
+        "status_reason",
         "authorisation_date",
         "authorisation_date_partial",
         "holder__name",
@@ -144,6 +145,14 @@ def _areas(row: Row) -> str:
     return JOINER.join(dict.fromkeys(row["area_names"] or ())) or NOT_KNOWN
 
 
+def _status_reason(row: Row) -> str:
+    """Why an authorisation ended or an application failed; "not known" when the sources do not
+    say, empty for a status that has no reason (authorised, pending)."""
+    if row["status"] in WITH_REASON:
+        return row["status_reason"] or NOT_KNOWN
+    return ""
+
+
 #: (header, value of a row of ``export_rows``): the columns, in order.
 COLUMNS: list[tuple[str, Callable[[Row], str]]] = [
     ("name", operator.itemgetter("name")),
@@ -154,6 +163,7 @@ COLUMNS: list[tuple[str, Callable[[Row], str]]] = [
     ("category", _text("category__name")),
     ("status", operator.itemgetter("status_name")),
     ("status_date", _date("status_date")),
+    ("status_reason", _status_reason),
     ("authorisation_date", _authorisation_date),
     ("holder", _text("holder__name")),
     ("indications", _text("conditions")),

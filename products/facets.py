@@ -159,6 +159,8 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
             group.help_text = _(
                 "The %(count)s with the most products; search for any other by its name."
             ) % {"count": MAX_OPTIONS}
+        for row in rows:  # a therapeutic area by its plain name when it has one
+            row["name"] = row.get("plain_name") or row["name"]
         rows.sort(key=lambda row: row["name"].casefold())
         for row in rows:
             group.options.append(

@@ -233,6 +233,13 @@ class IndicationInlineFormSet(forms.BaseInlineFormSet):
             self.instance.check_orphan_facts(indications)
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
+        if self.instance.is_published and not indications:
+            raise ValidationError(
+                _(
+                    "A published entry needs at least one indication: add one, or untick "
+                    "Published to keep it as a draft."
+                )
+            )
 
 
 class AuthorisationEventAdminForm(forms.ModelForm):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -271,3 +271,69 @@ def changes_since(product_id: int, opened: Revision) -> tuple[list[str], list[st
     for who, when in writers:
         began.setdefault(who, when)
     return [f"{who} ({when})" for who, when in began.items()], what
+
+
+# The home page's recently updated entries ------------------------------------------------------
+
+
+class RecentChange(TypedDict):
+    product: Product
+    date: datetime.date
+    fields: list[str]
+
+
+def recent_fact_changes(products, *, limit: int = 5, window: int = 40) -> list[RecentChange]:
+    """The products of ``products`` whose public facts changed most recently, with what changed.
+
+    A change is one of ``public_change_log``'s days that is not the day the product was added:
+    a load or an import that rewrites a product without changing a fact is no update. The
+    candidates are the products of the newest ``window`` records of products, their indications
+    and their events written after the product was added (three short reads of the history
+    tables' newest rows); at most ``2 * limit`` of them have their change log read (3 queries
+    each), so the home page makes a bounded number of queries whatever the catalogue's size.
+    """
+
+    def after_added(product: str) -> Exists:  # written after the save that added the product
+        return Exists(
+            Product.history.filter(
+                id=OuterRef(product),
+                history_type="+",
+                history_date__lt=OuterRef("history_date") - Value(SAME_SAVE),
+            )
+        )
+
+    candidates: dict[int, datetime.datetime] = {}
+    sources = (
+        Product.history.filter(after_added("id")).values_list("id", "history_date"),
+        Indication.history.filter(after_added("product_id")).values_list(
+            "product_id", "history_date"
+        ),
+        AuthorisationEvent.history.filter(after_added("product_id")).values_list(
+            "product_id", "history_date"
+        ),
+    )
+    for records in sources:
+        for product_id, moment in records.order_by("-history_date")[:window]:
+            candidates[product_id] = max(moment, candidates.get(product_id, moment))
+    newest = sorted(candidates, key=candidates.get, reverse=True)[: limit * 2]
+    found: list[RecentChange] = []
+    for product in products.filter(pk__in=newest):
+        for entry in public_change_log(product):
+            if not entry["added"] and entry["fields"]:
+                found.append(
+                    RecentChange(product=product, date=entry["date"], fields=entry["fields"])
+                )
+                break
+    found.sort(key=lambda change: (change["date"], change["product"].name), reverse=True)
+    return found[:limit]
+
+
+def catalogue_added_on(products) -> datetime.date | None:
+    """The newest day on which a product of ``products`` entered the catalogue."""
+    newest = (
+        Product.history.filter(history_type="+", id__in=products.values("pk"))
+        .order_by("-history_date")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    return _local_date(newest) if newest else None

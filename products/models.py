@@ -12,7 +12,7 @@ import re
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from products.choices import (
+    DATED_STATUSES,
     ENDED_OR_SUSPENDED,
     HELD_AUTHORISATION,
     STATUS_AFTER_EVENT,
@@ -35,6 +36,9 @@ from products.choices import (
 )
 from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
 from products.querysets import PendingImportQuerySet, ProductQuerySet
+
+#: The item of the publication checklist that the indications inline checks.
+INDICATION_NEEDED = _("At least one indication")
 
 #: The centralised procedure began in 1995; nothing in the catalogue can be older.
 EARLIEST_DATE = datetime.date(1995, 1, 1)
@@ -137,7 +141,17 @@ class MechanismOfAction(NamedVocabulary):
 
 
 class TherapeuticArea(NamedVocabulary):
-    """A therapeutic area, named with the EMA's MeSH-style term (e.g. "Hemophilia B")."""
+    """A therapeutic area: the EMA's MeSH heading ("Muscular Atrophy, Spinal") as ``name``, and
+    the name people use ("Spinal muscular atrophy (SMA)") as ``plain_name``, shown first."""
+
+    plain_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The name patients and doctors use (“Spinal muscular atrophy (SMA)”, “Haemophilia "
+            "B”), British spelling. Empty: the MeSH heading is shown."
+        ),
+    )
 
     class Meta(NamedVocabulary.Meta):
         constraints = [
@@ -150,6 +164,11 @@ class TherapeuticArea(NamedVocabulary):
 
     def get_absolute_url(self) -> str:
         return reverse("products:therapeutic_area_detail", kwargs={"slug": self.slug})
+
+    @property
+    def display_name(self) -> str:
+        """The plain name, or the MeSH heading when there is none."""
+        return self.plain_name or self.name
 
 
 class Company(NamedVocabulary):
@@ -474,8 +493,56 @@ class Product(models.Model):
         """The events in time order (uses prefetched events when present)."""
         return sorted(self.events.all(), key=AuthorisationEvent.sort_key)
 
+    def publication_checklist(self, indications: list | None = None) -> list[tuple[str, bool]]:
+        """What a public entry must have, each (what, whether this product has it).
+
+        A draft may lack any of them; publishing needs them all (``check_publishable``). The
+        category is not among them: where no source states it (Zemcelpro), "not known" is the
+        public fact (SPEC.md). A held authorisation needs its first date, exact or partial
+        (Itvisma: 2026), or that date listed among the unverified facts (Adstiladrin: no source
+        gives it). ``indications`` defaults to the saved ones; the admin passes the edited ones.
+        """
+        if indications is None:
+            indications = list(self.indications.all()) if self.pk else []
+        return [*self._fact_checklist(), (INDICATION_NEEDED, bool(indications))]
+
+    def _fact_checklist(self) -> list[tuple[str, bool]]:
+        """The checklist's items that are facts of the product row itself."""
+        checklist = [(_("A status"), bool(self.status))]
+        if self.status in DATED_STATUSES:
+            checklist.append((_("The date of the status"), self.status_date is not None))
+        if self.has_held_authorisation:
+            dated = bool(self.authorisation_date or self.authorisation_date_partial)
+            declared = "authorisation_date" in self.unverified_fields
+            checklist.append(
+                (_("The first authorisation date (or it marked as unverified)"), dated or declared)
+            )
+        checklist.append((_("At least one source"), any(s.strip() for s in self.sources)))
+        return checklist
+
+    def check_publishable(self) -> None:
+        """Raise ``ValidationError`` on ``is_published`` if a published entry lacks a fact of its
+        own row (``clean()``); the indications inline checks that there is an indication."""
+        if not self.is_published:
+            return
+        missing = [str(item) for item, done in self._fact_checklist() if not done]
+        if missing:
+            raise ValidationError(
+                {
+                    "is_published": _(
+                        "A published entry needs: %(missing)s. Untick Published to keep it as a "
+                        "draft."
+                    )
+                    % {"missing": "; ".join(missing).lower()}
+                }
+            )
+
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
+        try:
+            self.check_publishable()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         if self.status in ENDED_OR_SUSPENDED and self.status_date is None:
             errors.setdefault("status_date", []).append(
                 _("A %(status)s product needs the date its status took effect.")
@@ -602,6 +669,10 @@ class SearchWord(models.Model):
                 opclasses=["gin_trgm_ops"],
                 fastupdate=False,
                 name="products_searchword_trgm",
+            ),
+            # The nearest words of a misspelt one, in order of trigram distance (``<->``).
+            GistIndex(
+                fields=["word"], opclasses=["gist_trgm_ops"], name="products_searchword_gist"
             ),
         ]
 
@@ -849,3 +920,55 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SearchSynonym(models.Model):
+    """A word or phrase people search with, and what it stands for in the catalogue's words.
+
+    Lay terms, other spellings and abbreviations (``sma``, ``butterfly skin``, ``axi-cel``,
+    ``hemophilia``) are data, edited in the admin: a search that contains ``term`` (as whole
+    words, hyphens and spaces alike: ``car t`` is also ``CAR-T``) looks for any of the
+    ``expansion``'s alternatives instead. An empty expansion marks a word that carries nothing
+    (``children``, ``treatment``): it is left out of a search that has other words.
+    """
+
+    term = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text=_(
+            "Lowercase words as people type them, separated by spaces (hyphens count as spaces): "
+            "“sma”, “car t”, “butterfly skin”."
+        ),
+    )
+    expansion = models.TextField(
+        blank=True,
+        help_text=_(
+            "What to look for instead: alternatives separated by commas, each found when all its "
+            "words are (“spinal muscular atrophy, sma”). Empty: a word that carries nothing, "
+            "left out of a search that has other words."
+        ),
+    )
+
+    class Meta:
+        ordering = ("term",)
+        verbose_name = _("search synonym")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term__regex=r"^[a-z0-9]+( [a-z0-9]+)*$"),
+                name="%(app_label)s_%(class)s_term_format",
+                violation_error_message=_(
+                    "Use lowercase letters and digits, words separated by single spaces."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.expansion or _('(ignored)')}"
+
+    @property
+    def alternatives(self) -> list[list[str]]:
+        """The expansion's alternatives, each as its search terms."""
+        from products.querysets import search_terms
+
+        found = [search_terms(part, keep_stop_words=True) for part in self.expansion.split(",")]
+        return [terms for terms in found if terms]

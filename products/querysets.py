@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.postgres.search import (
     CombinedSearchQuery,
@@ -15,7 +19,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
+from django.db import connection, connections, models
 from django.db.models import (
     Case,
     Count,
@@ -45,6 +49,9 @@ from django.utils import timezone
 
 from products.choices import HELD_AUTHORISATION
 
+if TYPE_CHECKING:
+    from products.models import Product
+
 #: A search term: letters or digits, then letters, digits and the joiners of product names and
 #: numbers (CAR-T, EMEA/H/C/004090, CD34+). Quotes, colons, brackets and operators never reach
 #: the text-search parser, so no input can make it fail.
@@ -52,15 +59,24 @@ SEARCH_TERM = re.compile(r"[^\W_][\w\-/.+]*")
 #: Words too common to narrow a search down; dropped unless the query is made only of them.
 STOP_WORDS = frozenset({"and", "or", "the", "of", "for", "in", "with", "to", "by", "on", "at"})
 MAX_SEARCH_TERMS = 12
+#: The longest synonym, in typed terms (``car t cell therapy``).
+MAX_PHRASE_TERMS = 4
 #: Orderings of SPEC.md (``-`` for descending).
 ORDERINGS = ("name", "-name", "authorisation_date", "-authorisation_date")
 
 
-def search_terms(text: str) -> list[str]:
+def search_terms(text: str, *, keep_stop_words: bool = False) -> list[str]:
     """The words of a search, lowercase, without stop words (unless there is nothing else)."""
     terms = [term.rstrip("-/.") for term in SEARCH_TERM.findall(text.lower())]
     terms = [term for term in terms if term]
+    if keep_stop_words:
+        return terms[:MAX_SEARCH_TERMS]
     return ([term for term in terms if term not in STOP_WORDS] or terms)[:MAX_SEARCH_TERMS]
+
+
+def term_words(term: str) -> tuple[str, ...]:
+    """The words of a term for matching synonyms: ``car-t`` and ``car t`` are both (car, t)."""
+    return tuple(word for word in re.split(r"[-/.+]", term) if word)
 
 
 def is_fuzzy(term: str) -> bool:
@@ -69,6 +85,27 @@ def is_fuzzy(term: str) -> bool:
     ``CD19`` must not find CD20, nor EMEA/H/C/004090 every product number.
     """
     return len(term) >= 4 and not any(character.isdigit() for character in term)
+
+
+def allowed_edits(term: str) -> int:
+    """Edits forgiven in a word: one from 4 letters, two from 8 (a transposition is one edit)."""
+    if not is_fuzzy(term):
+        return 0
+    return 2 if len(term) >= 8 else 1
+
+
+def transpositions(term: str) -> list[str]:
+    """``term`` with each pair of neighbouring letters swapped (luxtruna: …, luxturna, …)."""
+    return [
+        term[:i] + term[i + 1] + term[i] + term[i + 2 :]
+        for i in range(len(term) - 1)
+        if term[i] != term[i + 1]
+    ]
+
+
+def like_prefix(term: str) -> str:
+    """A ``LIKE`` pattern for the words that begin with ``term``."""
+    return re.sub(r"([\\%_])", r"\\\1", term) + "%"
 
 
 def unaccent(expression) -> Func:
@@ -81,39 +118,148 @@ def prefix_query(terms: Iterable[str], operator: str) -> SearchQuery:
     return SearchQuery(unaccent(Value(raw)), search_type="raw", config="simple")
 
 
-class SimilarWords(Func):
-    """The lexicon's words like a term, as one tsquery ``'w1' | 'w2' | …``; null if none is.
+#: The words of the lexicon within the allowed edits of a typed word that no word begins with,
+#: with their Levenshtein distance. The nearest words by trigram distance come from the
+#: lexicon's GiST trigram index (``<->``, migration 0011); ``fuzzystrmatch``'s Levenshtein
+#: distance keeps those close enough, a swap of neighbouring letters counting as one edit (the
+#: word's transpositions, within one edit less). Nothing when the word as typed begins a word of
+#: the lexicon: it is found as it is. Parameters: the term, its ``LIKE`` prefix pattern, its
+#: transpositions; ``{edits}`` is formatted in (an integer).
+CORRECTIONS_SQL = """
+    SELECT near.word, levenshtein(near.word, typed.term) AS distance
+      FROM (SELECT unaccent(%s) AS term) AS typed,
+           LATERAL (SELECT word FROM products_searchword
+                     ORDER BY word <-> typed.term LIMIT 40) AS near
+     WHERE NOT EXISTS (SELECT 1 FROM products_searchword WHERE word LIKE unaccent(%s))
+       AND (levenshtein_less_equal(near.word, typed.term, {edits}) <= {edits}
+            OR EXISTS (SELECT 1 FROM unnest(%s::text[]) AS swapped(word)
+                        WHERE levenshtein_less_equal(near.word, swapped.word, {edits} - 1)
+                              <= {edits} - 1))
+"""
 
-    The words of ``products_searchword`` (those of every search vector, ``models.SearchWord``)
-    that ``%>>`` the term: strict word similarity at least pg_trgm's threshold (0.5), found with
-    the lexicon's trigram index. Each is quoted as a tsquery lexeme (backslashes escaped, quotes
-    doubled) and the whole is cast, not parsed: a word stays one lexeme, whatever its characters.
+
+def corrections_sql(term: str) -> tuple[str, list]:
+    """``CORRECTIONS_SQL`` for ``term``, with its parameters."""
+    sql = CORRECTIONS_SQL.format(edits=allowed_edits(term))
+    return sql, [term, like_prefix(term), transpositions(term)]
+
+
+class Corrections(Func):
+    """The corrections of a misspelt term (``CORRECTIONS_SQL``) as one tsquery ``'w1' | 'w2'``.
+
+    Each word is quoted as a tsquery lexeme (backslashes escaped, quotes doubled) and the whole
+    is cast, not parsed: a word stays one lexeme, whatever its characters. Null if there is none.
     Not correlated with the product: PostgreSQL computes it once per query.
     """
 
-    # ``%%%%`` becomes ``%`` once Func and then the database driver have formatted the SQL.
-    template = (
-        "(SELECT string_agg("
-        r"'''' || replace(replace(word, E'\\', E'\\\\'), '''', '''''') || '''', ' | ')::tsquery"
-        " FROM products_searchword WHERE word %%%%>> %(expressions)s)"
-    )
     output_field = SearchQueryField()
+
+    def __init__(self, term: str):
+        self.term = term
+        super().__init__(Value(term))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = corrections_sql(self.term)
+        quoted = "'''' || replace(replace(word, '\\', '\\\\'), '''', '''''') || ''''"
+        return f"(SELECT string_agg({quoted}, ' | ')::tsquery FROM ({sql}) AS corrected)", params
 
 
 def term_query(term: str) -> SearchQueryCombinable:
-    """What finds ``term`` in a search vector: ``'term':*``, and for a fuzzy term the words like it.
+    """What finds ``term`` in a search vector: ``'term':*``, and a misspelt word's corrections.
 
-    ``'kymria':* | 'kymriah'``: the lexicon's trigram index finds the words, then the vector's
+    ``'kimriah':* | 'kymriah'``: the lexicon's trigram index finds the words, then the vector's
     full-text index alone finds the products, however long their documents.
     """
     prefix = prefix_query([term], "&")
     if not is_fuzzy(term):
         return prefix
-    similar = SimilarWords(unaccent(Value(term)))
-    # ``prefix || null`` is null: with no similar word, the prefix alone (twice) is left.
+    # ``prefix || null`` is null: with no correction, the prefix alone (twice) is left.
     return CombinedSearchQuery(
-        prefix, SearchQueryCombinable.BITOR, Coalesce(similar, prefix), config=None
+        prefix, SearchQueryCombinable.BITOR, Coalesce(Corrections(term), prefix), config=None
     )
+
+
+@dataclass(frozen=True)
+class SearchUnit:
+    """One part of a search: a typed word, or a synonym's phrase and its alternatives."""
+
+    typed: str
+    alternatives: tuple[tuple[str, ...], ...] = ()
+
+    def query(self) -> SearchQueryCombinable:
+        if not self.alternatives:
+            return term_query(self.typed)
+        queries = [prefix_query(words, "&") for words in self.alternatives]
+        return functools.reduce(operator.or_, queries)
+
+
+def search_units(text: str) -> tuple[list[SearchUnit], list[str]]:
+    """The units of a search, and the words left out because they carry nothing.
+
+    A run of typed words that is the ``term`` of a ``SearchSynonym`` (longest first; ``CAR-T``
+    and ``car t`` alike) is one unit with that synonym's alternatives; a synonym with no
+    expansion is left out, unless the search has nothing else. One query, for the synonyms.
+    """
+    from products.models import SearchSynonym
+
+    terms = search_terms(text)
+    if not terms:
+        return [], []
+    words = [term_words(term) for term in terms]
+
+    def phrase(start: int, end: int) -> str:
+        return " ".join(word for term in words[start:end] for word in term)
+
+    spans = [
+        (start, end)
+        for start in range(len(terms))
+        for end in range(min(len(terms), start + MAX_PHRASE_TERMS), start, -1)
+    ]
+    synonyms = {
+        row.term: row
+        for row in SearchSynonym.objects.filter(term__in={phrase(*span) for span in spans})
+    }
+    units: list[SearchUnit] = []
+    ignored: list[str] = []
+    start = 0
+    while start < len(terms):
+        end = start + 1
+        for end in range(min(len(terms), start + MAX_PHRASE_TERMS), start, -1):
+            if (synonym := synonyms.get(phrase(start, end))) is not None:
+                typed = " ".join(terms[start:end])
+                if alternatives := synonym.alternatives:
+                    units.append(SearchUnit(typed, tuple(tuple(a) for a in alternatives)))
+                else:
+                    ignored.append(typed)
+                break
+        else:
+            end = start + 1
+            units.append(SearchUnit(terms[start]))
+        start = end
+    if not units:  # only words that carry nothing: search for them after all
+        return [SearchUnit(term) for term in terms], []
+    return units, ignored
+
+
+def suggest_spelling(text: str) -> str:
+    """``text`` with each misspelt word replaced by its closest word of the lexicon; "" if none.
+
+    For the list's "Did you mean" line: only words that no word of the lexicon begins with, and
+    that a word of the lexicon is within the allowed edits of.
+    """
+    units, _ignored = search_units(text)
+    corrected = {}
+    with connection.cursor() as cursor:
+        for unit in units:
+            if unit.alternatives or not is_fuzzy(unit.typed):
+                continue
+            sql, params = corrections_sql(unit.typed)
+            cursor.execute(f"SELECT word FROM ({sql}) AS c ORDER BY distance, word LIMIT 1", params)
+            if row := cursor.fetchone():
+                corrected[unit.typed] = row[0]
+    if not corrected:
+        return ""
+    return " ".join(corrected.get(term, term) for term in search_terms(text, keep_stop_words=True))
 
 
 def partial_date_sort_key(date_field: str, partial_field: str) -> Coalesce:
@@ -183,6 +329,23 @@ class ProductQuerySet(models.QuerySet):
         used = self.order_by().filter(**{path: OuterRef("pk")})
         return model._default_manager.filter(Exists(used))
 
+    def by_former_slug(self, slug: str) -> Product | None:
+        """The product one of whose former names (``aliases``) has this slug (``durveqtix``).
+
+        Products whose search vector has every word of the slug (the full-text index), then the
+        slugs of their former names compared; None if none has it.
+        """
+        from products.models import slugify_name
+
+        words = [word for word in re.split(r"[-_]+", slug.lower()) if word]
+        if not words:
+            return None
+        candidates = self.filter(search_vector=prefix_query(words, "&")).exclude(aliases=[])
+        for product in candidates.only("slug", "aliases").order_by("pk"):
+            if any(slugify_name(alias) == slug for alias in product.aliases):
+                return product
+        return None
+
     def held_authorisation(self) -> ProductQuerySet:
         """Products that hold or have held an EU marketing authorisation (the default list)."""
         return self.filter(status__in=HELD_AUTHORISATION)
@@ -190,26 +353,43 @@ class ProductQuerySet(models.QuerySet):
     def search(self, text: str) -> ProductQuerySet:
         """Full-text search, ranked, forgiving misspellings and partial words; accents ignored.
 
-        Every word of ``text`` must be found in the product's search vector (brand and former
-        names, INN, product number, ATC code, platform, target, category, mechanisms, holder,
-        indications and therapeutic areas): as the beginning of a word (``onasem`` finds
-        onasemnogene) or, by trigram similarity, as a misspelt word (``kymria`` finds Kymriah,
-        ``hemophilia`` finds haemophilia; see ``is_fuzzy`` and ``term_query``). One query, with
-        the vector's full-text index. Annotates ``search_rank`` for ``order_by_relevance()``.
+        Each unit of ``text`` (``search_units``: a word, or a synonym's alternatives) is looked
+        for in the product's search vector (brand and former names, INN, product number, ATC
+        code, platform, target, category, mechanisms, holder, indications and therapeutic areas):
+        a word as the beginning of a word (``onasem`` finds onasemnogene) or, when no word begins
+        so, as a misspelt word (``kimriah`` finds Kymriah, ``luxtruna`` Luxturna; see
+        ``term_query``). Products with every unit, if there are any; otherwise those with any
+        unit, the ones with most first (``search_matched``), so that one word nobody used never
+        empties a search. With the vector's full-text index: one query for the synonyms, one to
+        learn whether every unit is found anywhere (when there is more than one), one for the
+        list. Annotates ``search_rank`` (and ``search_matched`` when not every unit is found) for
+        ``order_by_relevance()``.
         """
-        terms = search_terms(text)
-        if not terms:
+        units, _ignored = search_units(text)
+        if not units:
             return self
-        query = term_query(terms[0])
-        for term in terms[1:]:
-            query &= term_query(term)
-        rank = SearchRank(F("search_vector"), prefix_query(terms, "|")) + TrigramWordSimilarity(
-            unaccent(Value(" ".join(terms))), unaccent(Lower("name"))
+        queries = [unit.query() for unit in units]
+        typed = " ".join(unit.typed for unit in units)
+        rank = SearchRank(
+            F("search_vector"), functools.reduce(operator.or_, queries)
+        ) + TrigramWordSimilarity(unaccent(Value(typed)), unaccent(Lower("name")))
+        every = self.filter(search_vector=functools.reduce(operator.and_, queries))
+        if len(units) == 1 or every.exists():
+            return every.annotate(search_rank=rank)
+        matched = functools.reduce(
+            operator.add,
+            [Case(When(search_vector=query, then=1), default=0) for query in queries],
         )
-        return self.filter(search_vector=query).annotate(search_rank=rank)
+        return self.filter(search_vector=functools.reduce(operator.or_, queries)).annotate(
+            search_rank=rank, search_matched=matched
+        )
 
     def order_by_relevance(self) -> ProductQuerySet:
-        """Best matches first after ``search()``; by name otherwise."""
+        """Best matches first after ``search()`` (most units found, then rank); else by name."""
+        if "search_matched" in self.query.annotations:
+            return self.order_by(
+                F("search_matched").desc(), F("search_rank").desc(), "name", "slug"
+            )
         if "search_rank" in self.query.annotations:
             return self.order_by(F("search_rank").desc(), "name", "slug")
         return self.order_by("name", "slug")
@@ -280,7 +460,8 @@ class ProductQuerySet(models.QuerySet):
     def count_by_vocabulary(self, path: str) -> list[dict]:
         """Products per value of the vocabulary at ``path`` (``category``, ``holder``,
         ``mechanisms``, ``indications__therapeutic_areas``): rows of its ``slug``, ``name`` and
-        ``count``, with ``None`` for the products that have none.
+        ``count``, with ``None`` for the products that have none; areas also carry their
+        ``plain_name``.
 
         Therapeutic areas are counted from the array of area ids that the database keeps on each
         product (migration 0008): one pass over the product rows instead of a join through the
@@ -305,7 +486,7 @@ class ProductQuerySet(models.QuerySet):
         database = connections[self.db]
         area = database.ops.quote_name(TherapeuticArea._meta.db_table)
         sql = f"""
-            SELECT area.slug, area.name, counts.count
+            SELECT area.slug, area.name, area.plain_name, counts.count
               FROM (SELECT area_id, COUNT(*) AS count
                       FROM ({selection_sql}) AS selected
                       LEFT JOIN LATERAL unnest(selected.therapeutic_area_ids) AS area_id ON TRUE
@@ -315,8 +496,8 @@ class ProductQuerySet(models.QuerySet):
         with database.cursor() as cursor:
             cursor.execute(sql, params)
             return [
-                {"slug": slug, "name": name, "count": count}
-                for slug, name, count in cursor.fetchall()
+                {"slug": slug, "name": name, "count": count, "plain_name": plain_name}
+                for slug, name, plain_name, count in cursor.fetchall()
             ]
 
     def _is_multi_valued(self, path: str) -> bool:

@@ -9,22 +9,30 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from products.choices import HELD_AUTHORISATION, Status
+from products.choices import HELD_AUTHORISATION, WITH_REASON, Status
 from products.csv_export import product_url_maker, stream_products_csv
 from products.facets import build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
 from products.flags import FLAGS, flag_sentence, indication_orphan_now
-from products.history import public_change_log
+from products.history import catalogue_added_on, public_change_log, recent_fact_changes
 from products.models import (
     AuthorisationEvent,
     Category,
@@ -33,7 +41,7 @@ from products.models import (
     partial_date_sort_key,
 )
 from products.quality import verified_share
-from products.querysets import latest_events
+from products.querysets import latest_events, suggest_spelling
 
 PAGE_SIZES = (20, 50, 100)
 #: Parameters that are not filters but belong to a list's state.
@@ -94,7 +102,9 @@ class HomeView(TemplateView):
                 "latest_events": latest_events(
                     AuthorisationEvent.objects.filter(product__in=products), limit=8
                 ),
-                "recently_updated": products.order_by("-updated_at", "name")[:5],
+                # A change to the facts, with what changed; not a load that rewrote the rows.
+                "recently_updated": recent_fact_changes(products, limit=5),
+                "catalogue_added_on": catalogue_added_on(products),
                 "verified_share": verified_share(),
             }
         )
@@ -191,6 +201,20 @@ class ProductListView(FilterView):
         page.object_list = list(page.object_list)  # evaluated once, prefetches included
         return paginator, page, page.object_list, page.has_other_pages()
 
+    def search_context(self, q: str, products: list, filter_query: QueryDict) -> dict:
+        """What the list says about a search: a "Did you mean" correction, whether the products
+        shown have only some of its words, and whether filters besides the search are in use.
+        """
+        if not q.strip() or self.filterset.form.errors.get("q"):
+            return {"filters_in_use": any(key != "q" for key in filter_query)}
+        suggestion = suggest_spelling(q)
+        return {
+            "suggestion": suggestion,
+            "suggestion_url": suggestion and "?" + urlencode({"q": suggestion}),
+            "some_words_only": bool(products) and hasattr(products[0], "search_matched"),
+            "filters_in_use": any(key != "q" for key in filter_query),
+        }
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.filterset
@@ -213,7 +237,14 @@ class ProductListView(FilterView):
                 "option_errors": self.option_errors,
                 "has_errors": bool(filterset.form.errors or self.option_errors),
                 "default_statuses": not filterset.form.cleaned_data.get("status"),
+                # A list of ended authorisations or failed applications says why (a column).
+                "show_reason": any(
+                    status in WITH_REASON
+                    for status in filterset.form.cleaned_data.get("status", ())
+                ),
+                "reasoned_statuses": WITH_REASON,
                 "q": query.get("q", ""),
+                **self.search_context(query.get("q", ""), page.object_list, filter_query),
                 "ordering": query.get("ordering", ""),
                 "ordering_choices": filterset.filters["ordering"].extra["choices"],
                 "authorised_from": query.get("authorised_from", ""),
@@ -262,6 +293,16 @@ class ProductDetailView(DetailView):
     queryset = Product.objects.published().with_related()
     template_name = "products/product_detail.html"
     extra_context = {"nav": "products"}
+
+    def get(self, request, *args, **kwargs):
+        """The product; a former name's address (``/products/durveqtix/``) moved permanently."""
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            renamed = Product.objects.published().by_former_slug(kwargs["slug"])
+            if renamed is None:
+                raise
+            return HttpResponsePermanentRedirect(renamed.get_absolute_url())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -426,7 +467,7 @@ class TherapeuticAreaListView(ListView):
             area.listed_count = listed.get(area.slug, 0)
             area.record_count = everything[area.slug] - area.listed_count
             areas.append(area)
-        context["areas"] = sorted(areas, key=lambda area: area.name.casefold())
+        context["areas"] = sorted(areas, key=lambda area: area.display_name.casefold())
         return context
 
 

@@ -76,6 +76,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     is_exceptional_circumstances = False
     is_prime = False
     is_published = True
+    sources = factory.LazyAttribute(lambda product: [f"EPAR of {product.name}"])
 
     @factory.post_generation
     def mechanisms(self, create, extracted, **kwargs):

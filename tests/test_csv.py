@@ -233,3 +233,19 @@ def test_status_and_update_time_read_as_the_orm_gives_them(client, catalogue):
         assert row["updated_at"] == product.updated_at.isoformat(timespec="seconds")
     kymriah = next(row for row in exported if row["slug"] == "kymriah")
     assert kymriah["updated_at"] == "2025-03-30T01:59:59+00:00"  # cut to the second, not rounded
+
+
+def test_the_csv_gives_the_reason_for_a_withdrawal_expiry_or_refusal(client, catalogue):
+    import csv
+    import io
+
+    from django.urls import reverse
+
+    response = client.get(
+        reverse("products:product_export") + "?status=withdrawn&status=refused&status=authorised"
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = {row["slug"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert "commercial reasons" in rows["provenge"]["status_reason"]
+    assert "EMBARK" in rows["elevidys"]["status_reason"]
+    assert rows["kymriah"]["status_reason"] == ""  # authorised: no reason to give

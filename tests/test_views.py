@@ -8,13 +8,14 @@ from unittest import mock
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from products.choices import EventKind
-from products.models import AuthorisationEvent, Category, Product
+from products.models import AuthorisationEvent, Category, Product, TherapeuticArea
 from tests.factories import ProductFactory
 
 LIST = reverse("products:product_list")
@@ -224,7 +225,28 @@ def test_no_result_shows_a_way_out(client, catalogue):
     response = client.get(LIST + "?q=zzzzqqqq")
     assert response.status_code == 200
     assert response.context["paginator"].count == 0
-    assert "No product matches “zzzzqqqq”" in response.content.decode()
+    html = response.content.decode()
+    assert "No product matches your search for “zzzzqqqq”." in html  # no filter: none named
+    assert "Try another spelling or fewer words" in html
+    filtered = client.get(LIST + "?q=zzzzqqqq&category=gene-therapy").content.decode()
+    assert "No product matches your search for “zzzzqqqq” with these filters." in filtered
+    assert "Remove a filter above" in filtered and "Remove a filter above" not in html
+
+
+def test_a_misspelt_search_offers_did_you_mean(client, catalogue):
+    response = client.get(LIST + "?q=kimriah")
+    assert response.context["suggestion"] == "kymriah"
+    assert 'Did you mean <a href="?q=kymriah">kymriah</a>?' in response.content.decode()
+    assert [p.slug for p in response.context["page_obj"]] == ["kymriah"]
+    assert client.get(LIST + "?q=kymriah").context["suggestion"] == ""
+
+
+def test_a_search_no_product_fully_matches_says_so_and_lists_the_closest(client, catalogue):
+    response = client.get(LIST + "?q=inherited+retinal+disease")
+    assert response.context["some_words_only"] is True
+    assert [p.slug for p in response.context["page_obj"]][0] == "luxturna"
+    assert "No product has every word of “inherited retinal disease”" in response.content.decode()
+    assert client.get(LIST + "?q=luxturna").context["some_words_only"] is False
 
 
 def test_done_when_car_t_for_lymphoma_withdrawn_gene_therapies_and_csv(client, catalogue):
@@ -505,7 +527,7 @@ def test_list_and_detail_queries_do_not_grow_with_products(
 def test_other_pages_query_counts_are_bounded(client, catalogue, django_assert_max_num_queries):
     ProductFactory.create_batch(5)
     for url, limit in [
-        (reverse("products:home"), 7),
+        (reverse("products:home"), 11),  # 4 of them for the recently changed facts
         (reverse("products:category_list"), 4),
         (reverse("products:category_detail", args=["gene-therapy"]), 8),
         (reverse("products:therapeutic_area_list"), 4),
@@ -537,3 +559,81 @@ def test_a_server_error_shows_the_500_page(catalogue):
         response = client.get(reverse("products:home"))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_therapeutic_areas_show_the_plain_name_and_the_mesh_heading_as_such(client, catalogue):
+    area = TherapeuticArea.objects.get(name="Muscular Atrophy, Spinal")
+    assert area.plain_name == "Spinal muscular atrophy (SMA)"
+    assert area.slug == "muscular-atrophy-spinal"  # slugs stay as they were
+    html = client.get(area.get_absolute_url()).content.decode()
+    assert "<h1>Spinal muscular atrophy (SMA)</h1>" in html
+    assert "MeSH heading (as the EMA files it): Muscular Atrophy, Spinal" in html
+    listing = client.get(reverse("products:therapeutic_area_list")).content.decode()
+    assert '>Haemophilia B</a> <span class="muted mesh">MeSH: Hemophilia B</span>' in listing
+    detail = client.get(reverse("products:product_detail", args=["zolgensma"])).content.decode()
+    assert ">Spinal muscular atrophy (SMA)</a>" in detail
+
+
+def test_the_area_facet_names_areas_plainly(client, catalogue):
+    response = client.get(LIST + "?q=zolgensma")
+    assert "Spinal muscular atrophy (SMA)" in response.content.decode()
+
+
+def test_a_plain_area_name_is_searched(client, catalogue):
+    area = TherapeuticArea.objects.get(name="Rectal Fistula")
+    assert area.plain_name == "Anal fistula"
+    found = client.get(LIST + "?q=anal+fistula").context["page_obj"]
+    assert [p.slug for p in found] == ["alofisel"]
+
+
+def test_a_list_of_withdrawn_expired_and_refused_products_gives_the_reason(client, catalogue):
+    response = client.get(LIST + "?status=withdrawn&status=expired&status=refused")
+    html = response.content.decode()
+    assert response.context["show_reason"] is True
+    assert '<th scope="col">Reason</th>' in html
+    assert "permanently discontinued marketing for commercial reasons" in html  # Provenge
+    assert "did not seek renewal" in html  # MACI, expired
+    default = client.get(LIST)
+    assert default.context["show_reason"] is False
+    assert '<th scope="col">Reason</th>' not in default.content.decode()
+
+
+def test_a_former_name_moves_permanently_to_the_product(client, catalogue):
+    response = client.get("/products/durveqtix/")
+    assert response.status_code == 301
+    assert response["Location"] == "/products/beqvez/"
+    assert client.get("/products/caomecs/")["Location"] == "/products/oranera/"
+    assert client.get("/products/nosuchname/").status_code == 404
+
+
+def test_a_former_name_of_a_draft_is_not_revealed(client, catalogue):
+    Product.objects.filter(slug="beqvez").update(is_published=False)
+    assert client.get("/products/durveqtix/").status_code == 404
+
+
+def test_recently_updated_means_a_change_to_the_facts_with_what_changed(client, catalogue):
+    home = client.get("/")
+    assert home.context["recently_updated"] == []  # the load added every entry, changed none
+    assert "No fact has changed since the entries were added on" in home.content.decode()
+    kymriah = Product.objects.get(slug="kymriah")
+    ten_days = datetime.timedelta(days=10)  # the load, as if it were ten days ago
+    for history in (
+        Product.history.filter(id=kymriah.pk),
+        kymriah.indications.model.history.filter(product_id=kymriah.pk),
+        AuthorisationEvent.history.filter(product_id=kymriah.pk),
+    ):
+        history.update(history_date=F("history_date") - ten_days)
+    kymriah.atc_code = "L01XX"
+    kymriah.save()
+    Product.objects.get(slug="luxturna").save()  # a save that changes nothing is no update
+    changes = client.get("/").context["recently_updated"]
+    assert [(c["product"].slug, c["fields"]) for c in changes] == [("kymriah", ["ATC code"])]
+    html = client.get("/").content.decode()
+    assert '<th scope="row"><a href="/products/kymriah/">Kymriah</a></th>' in html
+    assert "<td>ATC code</td>" in html
+
+
+def test_latest_events_put_dates_products_and_events_in_their_own_columns(client, catalogue):
+    html = client.get("/").content.decode()
+    assert '<table class="event-table latest-events">' in html
+    assert '<th scope="col">Date</th><th scope="col">Product</th><th scope="col">Event</th>' in html

@@ -154,4 +154,6 @@ def load_catalogue(data: dict[str, Any]) -> LoadReport:
         except ValidationError as exc:
             raise CatalogueError(f"{label}: {'; '.join(exc.messages)}") from exc
         report.products.append(product.slug)
+    for item in data.get("therapeutic_areas", []):  # plain names of the MeSH headings
+        TherapeuticArea.objects.filter(name=item["name"]).update(plain_name=item["plain_name"])
     return report

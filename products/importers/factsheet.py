@@ -612,5 +612,6 @@ def build_catalogue(
     return {
         "categories": CATEGORIES,
         "mechanisms": curation.get("mechanisms", []),
+        "therapeutic_areas": curation.get("therapeutic_areas", []),
         "products": sorted(products.values(), key=lambda product: product["slug"]),
     }

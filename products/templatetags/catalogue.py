@@ -173,10 +173,11 @@ def authorisation_chart(rows: list[dict], categories: list, *, chart_id: str = "
 
 @register.filter
 def therapeutic_areas(product) -> list[str]:
-    """The distinct therapeutic area names of a product's indications (prefetched), in order."""
+    """The distinct therapeutic area names of a product's indications (prefetched), in order:
+    each plain name, or the MeSH heading of an area that has none."""
     names: list[str] = []
     for indication in product.indications.all():
         for area in indication.therapeutic_areas.all():
-            if area.name not in names:
-                names.append(area.name)
+            if area.display_name not in names:
+                names.append(area.display_name)
     return names

@@ -53,16 +53,16 @@ def test_a_newcomer_filters_searches_and_opens_a_product(page, screenshot, catal
     assert page.locator("#results-heading").inner_text() == "32 products"
     page.get_by_label(re.compile(r"^Gene therapy medicinal product")).check()
     page.locator("#facet-therapeutic_area summary").click()
-    page.get_by_label(re.compile(r"^Lymphoma, Large B-Cell, Diffuse")).check()
+    page.get_by_label(re.compile(r"^Diffuse large B-cell lymphoma")).check()
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"category=gene-therapy"))
     assert "therapeutic_area=lymphoma-large-b-cell-diffuse" in page.url
     assert sorted(result_names(page)) == ["Breyanzi", "Kymriah", "Yescarta"]
-    assert page.locator(".chip", has_text="Lymphoma, Large B-Cell, Diffuse").count() == 1
+    assert page.locator(".chip", has_text="Diffuse large B-cell lymphoma (DLBCL)").count() == 1
     screenshot(page, "public-list-filtered-desktop")
 
     # Removing a chip removes just that filter.
-    page.locator(".chip", has_text="Lymphoma, Large B-Cell, Diffuse").click()
+    page.locator(".chip", has_text="Diffuse large B-cell lymphoma (DLBCL)").click()
     page.wait_for_url(re.compile(r"/products/\?category=gene-therapy$"))
     assert page.locator("#results-heading").inner_text() == "23 products"
 

@@ -1,0 +1,66 @@
+"""A curator in Chromium tries to publish a bare product: refused, with the checklist to follow.
+
+Screenshots at 1,366 px go to artifacts/screenshots/curation-*.png.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+from products.models import Product
+from tests.browser import test_admin_edit
+from tests.browser.test_admin_edit import log_in
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+
+pytestmark = requires_chromium
+curator_account = test_admin_edit.curator_account  # the fixture: a curator of the live server
+
+
+@contextmanager
+def laptop_page():
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def test_a_bare_product_cannot_be_published_and_the_checklist_says_why(
+    live_server, curator_account
+):
+    with laptop_page() as page:
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/admin/products/product/add/")
+        checklist = page.locator(".publication-checklist")
+        assert "✗ At least one indication: missing" in checklist.inner_text()
+        page.fill("#id_name", "Barevex")
+        page.select_option("#id_status", "authorised")
+        page.check("#id_is_published")
+        page.locator("input[name=_save]").first.click()
+        page.wait_for_selector(".errornote")
+        errors = page.locator(".errorlist").all_inner_texts()
+        page.screenshot(path=str(SCREENSHOTS / "curation-refused-1366.png"), full_page=True)
+    assert any("A published entry needs" in error for error in errors)
+    assert any("at least one indication" in error for error in errors)
+    assert not Product.objects.filter(name="Barevex").exists()
+
+
+def test_a_complete_product_shows_every_item_ticked(live_server, curator_account):
+    kymriah = Product.objects.get(slug="kymriah")
+    with laptop_page() as page:
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/admin/products/product/{kymriah.pk}/change/")
+        items = page.locator(".publication-checklist li").all_inner_texts()
+        page.screenshot(path=str(SCREENSHOTS / "curation-checklist-1366.png"))
+    assert items and all(item.startswith("✓") for item in items)
