@@ -296,6 +296,8 @@ CSV_DESCRIPTIONS = {
     "category": "Legal ATMP class (Regulation (EC) No 1394/2007).",
     "status": "The EMA's medicine status.",
     "status_date": "When the current status took effect.",
+    "status_reason": "Why the authorisation ended or the application failed ('not known' where "
+    "the sources do not say); empty for a status that needs no reason.",
     "authorisation_date": "First marketing authorisation: a date, or only its year or month.",
     "holder": "Current marketing authorisation holder (or applicant).",
     "indications": "The conditions it is authorised (or was proposed) for, joined by ' | '.",
