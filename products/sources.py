@@ -16,10 +16,12 @@ into a sentence. Nothing here changes what is stored.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 EMA = "European Medicines Agency"
@@ -52,98 +54,15 @@ class Source:
 
 # --- Who publishes what -------------------------------------------------------------------------
 
-#: Hosts (without "www.") whose pages are companies' own announcements: host -> company.
-COMPANIES = {
-    "chiesi.com": "Chiesi",
-    "holostem.com": "Holostem Terapie Avanzate",
-    "takeda.com": "Takeda",
-    "janssenmedicalcloud.be": "Janssen",
-    "novartis.com": "Novartis",
-    "gilead.com": "Gilead",
-    "kitepharma.com": "Kite",
-    "bms.com": "Bristol Myers Squibb",
-    "vertex.com": "Vertex",
-    "orchard-tx.com": "Orchard Therapeutics",
-    "ptcbio.com": "PTC Therapeutics",
-    "autolus.com": "Autolus",
-}
-#: Wires that publish companies' press releases: host -> name.
-PRESS_WIRES = {
-    "businesswire.com": "Business Wire",
-    "einpresswire.com": "EIN Presswire",
-    "prnewswire.com": "PR Newswire",
-    "globenewswire.com": "GlobeNewswire",
-}
-#: Registers and authorities other than the EMA and the Commission: host -> (kind, name).
-REGISTERS = {
-    "clinicaltrials.gov": ("Clinical trial register", "ClinicalTrials.gov"),
-    "euclinicaltrials.eu": ("Clinical trial register", "EU Clinical Trials Information System"),
-    "clinicaltrialsregister.eu": ("Clinical trial register", "EU Clinical Trials Register"),
-    "isrctn.com": ("Clinical trial register", "ISRCTN registry"),
-    "medicines.org.uk": ("Product information", "Electronic medicines compendium (emc)"),
-    "ravimiregister.ee": ("National medicines register", "Estonian State Agency of Medicines"),
-    "swissmedic.ch": ("National authority", "Swissmedic"),
-    "sps.nhs.uk": ("National health service", "NHS Specialist Pharmacy Service"),
-    "biosafety.be": ("National register", "Belgian Biosafety Server"),
-}
-#: News sites and journals: host -> name.
-NEWS = {
-    "thepharmaletter.com": "The Pharma Letter",
-    "fiercepharma.com": "Fierce Pharma",
-    "reuters.com": "Reuters",
-    "biocentury.com": "BioCentury",
-    "seekingalpha.com": "Seeking Alpha",
-    "nasdaq.com": "Nasdaq",
-    "benzinga.com": "Benzinga",
-    "pharmatimes.com": "PharmaTimes",
-    "pmlive.com": "PMLiVE",
-    "biopharmadive.com": "BioPharma Dive",
-    "biopharminternational.com": "BioPharm International",
-    "precisionmedicineonline.com": "Precision Medicine Online",
-    "cgtlive.com": "CGTLive",
-    "insights.citeline.com": "Citeline",
-    "europeanpharmaceuticalreview.com": "European Pharmaceutical Review",
-    "pharmaceutical-technology.com": "Pharmaceutical Technology",
-    "fdanews.com": "FDAnews",
-    "biospace.com": "BioSpace",
-    "aerzteblatt.de": "Deutsches Ärzteblatt",
-    "esmo.org": "ESMO",
-    "medthority.com": "Medthority",
-    "hospitalpharmacyeurope.com": "Hospital Pharmacy Europe",
-    "gmp-compliance.org": "ECA Academy (GMP news)",
-    "marketscreener.com": "MarketScreener",
-    "markets.businessinsider.com": "Business Insider",
-    "investing.com": "Investing.com",
-    "worldpharmaceuticals.net": "World Pharmaceuticals",
-    "biospectrumasia.com": "BioSpectrum Asia",
-    "m2pharma.com": "M2 Pharma",
-    "pharmaceutical-business-review.com": "Pharmaceutical Business Review",
-    "regulatoryrapporteur.org": "Regulatory Rapporteur",
-    "stocktitan.net": "Stock Titan",
-    "firstwordpharma.com": "FirstWord Pharma",
-    "healio.com": "Healio",
-    "bioprocessintl.com": "BioProcess International",
-    "theregenreport.com": "The Regen Report",
-    "wallstreet-online.de": "wallstreet-online",
-    "globalgenes.org": "Global Genes",
-    "trial.medpath.com": "MedPath",
-    "maestrodatabase.com": "Maestro Database",
-}
-
-#: Sites that republish product information or regulators' documents: host -> (kind, name).
-COPIES = {
-    "myhealthbox.eu": ("Product information", "myHealthbox"),
-    "patient-info.co.uk": ("Product information", "patient-info.co.uk"),
-    "rxreasoner.com": ("Product information", "RxReasoner"),
-    "drugs.com": ("Product information", "Drugs.com"),
-    "oladoctor.com": ("Product information", "Oladoctor"),
-    "rxed.eu": ("Product information", "rxed.eu"),
-    "medicines.lekovi.org": ("Product information", "lekovi.org"),
-    "docslib.org": ("Copy of a document", "Docslib"),
-    "vdocument.in": ("Copy of a document", "vdocuments"),
-    "abcdocz.com": ("Copy of a document", "abcdocz"),
-    "files.optimerix.ro": ("Copy of a document", "optimerix.ro"),
-}
+#: Who publishes what, by host (without "www."): data that grows as curators cite new sites.
+PUBLISHERS = json.loads((Path(__file__).with_name("publishers.json")).read_text(encoding="utf-8"))
+COMPANIES: dict[str, str] = PUBLISHERS["companies"]  # companies' own announcements
+PRESS_WIRES: dict[str, str] = PUBLISHERS["press_wires"]  # wires publishing press releases
+NEWS: dict[str, str] = PUBLISHERS["news"]  # news sites and journals
+#: Registers and authorities other than the EMA and the Commission, and sites that republish
+#: product information or regulators' documents: host -> (kind, name).
+REGISTERS: dict[str, tuple[str, str]] = {h: tuple(v) for h, v in PUBLISHERS["registers"].items()}
+COPIES: dict[str, tuple[str, str]] = {h: tuple(v) for h, v in PUBLISHERS["copies"].items()}
 
 #: Pages of the EMA's site: the path's section -> how the title names such a page.
 EMA_SECTIONS = {
