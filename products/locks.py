@@ -35,11 +35,14 @@ IMPORT = 1  # one import at a time: tried, never waited for
 CATALOGUE_WRITE = 2  # shared by admin saves, exclusive to an import
 
 #: Who holds the import lock and since when, as ``pg_stat_activity`` shows it to this role.
+#: Advisory locks belong to one database: another database's holder (a second catalogue, or a
+#: test run, on the same server) is not this catalogue's.
 HOLDER_SQL = """
 SELECT activity.xact_start, activity.application_name
   FROM pg_locks AS lock JOIN pg_stat_activity AS activity ON activity.pid = lock.pid
  WHERE lock.locktype = 'advisory' AND lock.granted
    AND lock.classid = %s AND lock.objid = %s AND lock.objsubid = 2
+   AND lock.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
 
 
