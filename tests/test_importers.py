@@ -1,4 +1,4 @@
-"""The EMA import (products/importers/ema.py): reading the export, applying it, and the agreement
+"""The EMA import (products/importers/ema/): reading the export, applying it, and the agreement
 of the catalogue's data with the real export of 27/10/2025."""
 
 from __future__ import annotations
@@ -652,7 +652,7 @@ def test_a_bad_row_leaves_the_database_as_it_was(catalogue, tmp_path):
 
 def test_an_interruption_leaves_the_database_as_it_was(catalogue, tmp_path, monkeypatch):
     calls = []
-    original = ema._Importer.create
+    original = ema.Importer.create
 
     def interrupted(self, row):
         if calls:
@@ -660,7 +660,7 @@ def test_an_interruption_leaves_the_database_as_it_was(catalogue, tmp_path, monk
         calls.append(row)
         return original(self, row)
 
-    monkeypatch.setattr(ema._Importer, "create", interrupted)
+    monkeypatch.setattr(ema.Importer, "create", interrupted)
     rows = [_kymriah(medicine_status="Lapsed", **{END_DATE: "01/10/2025"}), medicine(),
             medicine(name_of_medicine="Zzz", ema_product_number="EMEA/H/C/009909")]  # fmt: skip
     before = snapshot()
@@ -764,7 +764,7 @@ def test_the_catalogue_agrees_with_the_export(slug, real_export):
     if number is None:
         same_name = [
             row for row in real_export.rows
-            if ema._plain(ema.split_name(row.name)[0]) == ema._plain(product["name"])
+            if ema.plain(ema.split_name(row.name)[0]) == ema.plain(product["name"])
         ]  # fmt: skip
         found = {("ema_product_number", None, row.product_number) for row in same_name}
         known = {
