@@ -4,6 +4,7 @@ of the catalogue's data with the real export of 27/10/2025."""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import zoneinfo
 from pathlib import Path
@@ -375,8 +376,8 @@ def test_a_missing_file_is_an_os_error(tmp_path):
 # Applying ---------------------------------------------------------------------------------------
 
 
-def _import(tmp_path, *rows, dry_run=False, name="export.xlsx"):
-    return import_file(write_workbook(tmp_path / name, rows), dry_run=dry_run, run_by="tester")
+def _import(tmp_path, *rows, name="export.xlsx", **options):
+    return import_file(write_workbook(tmp_path / name, rows), run_by="tester", **options)
 
 
 def test_a_new_advanced_therapy_arrives_unpublished_for_a_curator(db, tmp_path):
@@ -791,3 +792,60 @@ def test_every_product_of_the_export_was_compared():
     """The agreement test above compared every product with a number (none is skipped)."""
     numbered = [slug for slug, product in CATALOGUE.items() if product["ema_product_number"]]
     assert len(numbered) == 44 and not KNOWN_DIFFERENCES
+
+
+# Leaving products out (only, skip) ---------------------------------------------------------------
+
+
+def test_only_the_chosen_products_change_and_the_others_are_reported_left_out(catalogue, tmp_path):
+    withdrawn = kymriah_row(medicine_status="Withdrawn", **{END_DATE: "01/10/2025"})
+    path = write_workbook(tmp_path / "export.xlsx", [withdrawn, medicine()])
+    kymriah_before = Product.objects.values().get(slug="kymriah")
+    report = import_file(path, only={"EMEA/H/C/009901"}, run_by="tester")
+    assert report.summary == "created 1, updated 0, unchanged 0, flagged for review 0, left out 1"
+    [left_out] = report.left_out
+    assert (left_out.name, left_out.action) == ("Kymriah", "left out")
+    assert "  status: Authorised -> Marketing authorisation withdrawn" in report.diff_lines()
+    assert Product.objects.values().get(slug="kymriah") == kymriah_before
+    assert not Product.objects.get(slug="kymriah").events.filter(kind=EventKind.WITHDRAWAL).exists()
+    assert Product.objects.filter(ema_product_number="EMEA/H/C/009901").exists()
+
+
+def test_a_left_out_new_product_leaves_no_holder_behind_for_the_next(catalogue, tmp_path):
+    """Two new products of one new holder: the first left out (its holder undone with it), the
+    second imported with a holder of its own, saved once."""
+    rows = [medicine(), medicine(name_of_medicine="Zzz", ema_product_number="EMEA/H/C/009909")]
+    report = _import(tmp_path, *rows, skip={"EMEA/H/C/009901"})
+    assert [(diff.name, diff.action) for diff in report.products] == [
+        ("Testagene", "left out"), ("Zzz", "created"),
+    ]  # fmt: skip
+    [holder] = Company.objects.filter(name="Testa Biologics B.V.")
+    assert Product.objects.get(ema_product_number="EMEA/H/C/009909").holder == holder
+    assert not Product.objects.filter(ema_product_number="EMEA/H/C/009901").exists()
+
+
+def test_an_unchanged_product_left_out_is_counted_unchanged(catalogue, tmp_path):
+    _import(tmp_path, medicine(therapeutic_area_mesh=""))
+    report = _import(tmp_path, medicine(therapeutic_area_mesh=""), skip={"EMEA/H/C/009901"})
+    assert report.summary == "created 0, updated 0, unchanged 1, flagged for review 0"
+
+
+def test_choosing_a_product_the_export_does_not_import_changes_nothing(catalogue, tmp_path):
+    before = snapshot()
+    with pytest.raises(ema.UnknownProducts, match=r"would import: EMEA/H/C/999999$"):
+        _import(tmp_path, medicine(), only={"EMEA/H/C/999999"})
+    assert snapshot() == before
+
+
+def test_the_command_skips_and_imports_only_by_product_number(catalogue, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = write_workbook(tmp_path / "export.xlsx", [kymriah_row(), medicine()])
+    out = io.StringIO()
+    call_command("import_ema", str(path), "--skip", "EMEA/H/C/004090", stdout=out)
+    assert out.getvalue().splitlines()[-1].endswith("left out 1")
+    assert "Kymriah (EMEA/H/C/004090): left out" in out.getvalue()
+    before = snapshot()
+    with pytest.raises(CommandError, match=r"export.xlsx: not among .*: EMEA/H/C/000001$"):
+        call_command("import_ema", str(path), "--only", "EMEA/H/C/000001", stdout=io.StringIO())
+    assert snapshot() == before
