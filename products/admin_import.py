@@ -5,6 +5,11 @@ site (``products/admin.py`` imports it). The runs are a read-only record. "Impor
 export" uploads a workbook (or its JSON form), shows the diff of a dry run, and on
 confirmation runs the real import, recorded as an ``ImportRun`` with the user's name.
 
+The preview is a table per product (field, old value, new value), each with a checkbox; the
+confirmation imports only the products still ticked (:class:`ProductChoiceForm`), the others are
+left exactly as they are and the message names them. A confirmation that carries no choice (no
+``offered`` field: a script) imports every product, as before.
+
 Between preview and confirmation the upload waits in the database (:class:`PendingImport`), so
 that any web instance can answer the confirmation, under a random token that only its uploader
 may use. Confirming, cancelling or a failed import removes it; so does the first use of the form
@@ -16,6 +21,9 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,9 +36,20 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from products.importers import limits
-from products.importers.ema import ExportFormatError, ImportReport, import_file
+from products.importers.ema import (
+    ExportFormatError,
+    ImportReport,
+    ProductDiff,
+    considered_numbers,
+    import_export,
+    import_file,
+    read_export,
+)
+from products.importers.ema.report import CREATED
 from products.locks import CatalogueBusy
-from products.models import ImportRun, PendingImport
+from products.models import ImportRun, PendingImport, Product
+
+T = TypeVar("T")
 
 #: What importing changes: the user needs all of these to run the import from the admin.
 IMPORT_PERMISSIONS = ("products.add_importrun", "products.add_product", "products.change_product")
@@ -53,6 +72,91 @@ class ExportUploadForm(forms.Form):
         except ExportFormatError as exc:
             raise ValidationError(str(exc)) from None
         return upload
+
+
+class ProductChoiceForm(forms.Form):
+    """The products a curator imports: ``offered`` (hidden) are those the preview showed with a
+    checkbox, ``products`` those still ticked. Both name products by EMA product number and must
+    be among those the export would import now."""
+
+    offered = forms.MultipleChoiceField(widget=forms.MultipleHiddenInput)
+    products = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label=_("Import these products")
+    )
+
+    def __init__(self, *args, numbers: Collection[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(number, number) for number in sorted(numbers)]
+        self.fields["offered"].choices = self.fields["products"].choices = choices
+
+    def clean(self):
+        cleaned = super().clean()
+        offered, chosen = cleaned.get("offered"), cleaned.get("products")
+        if offered is None or chosen is None:
+            return cleaned  # a field's own error says why
+        if extra := sorted(set(chosen) - set(offered)):
+            self.add_error(
+                "products",
+                _("Not offered by this preview: %(numbers)s.") % {"numbers": ", ".join(extra)},
+            )
+        elif not chosen:
+            self.add_error(
+                "products", _("Tick at least one product to import, or cancel the import.")
+            )
+        return cleaned
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One row of a product's table in the preview."""
+
+    field: str
+    old: str  # "" where there was nothing: a new product, an added event
+    new: str
+    is_long: bool
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """One product of the preview: its diff, its table, its admin page and its checkbox."""
+
+    diff: ProductDiff
+    rows: list[ChangeRow]
+    admin_url: str
+    checked: bool
+
+    @property
+    def is_new(self) -> bool:
+        return self.diff.action == CREATED
+
+
+#: How the preview names a field the diff holds by its model name.
+FIELD_LABELS = {"event": _("timeline event")}
+LONG_VALUE = 200  # characters: a cell that long scrolls within a bounded height
+
+
+def field_label(name: str) -> str:
+    if name in FIELD_LABELS:
+        return str(FIELD_LABELS[name])
+    try:
+        return str(Product._meta.get_field(name).verbose_name)
+    except LookupError:
+        return name.replace("_", " ")
+
+
+def preview_item(diff: ProductDiff, chosen: set[str] | None) -> PreviewItem:
+    """``chosen``: the numbers the curator ticked (None: a first preview, every box ticked)."""
+    rows = []
+    for change in diff.changes:
+        old = "" if diff.action == CREATED else change.old_text
+        new = change.new_text
+        long = max(len(old), len(new)) > LONG_VALUE
+        rows.append(ChangeRow(field_label(change.field), old, new, long))
+    admin_url = ""
+    if diff.product_id:
+        admin_url = reverse("admin:products_product_change", args=[diff.product_id])
+    checked = chosen is None or diff.product_number in chosen
+    return PreviewItem(diff, rows, admin_url, checked)
 
 
 class ImportRunAdmin(admin.ModelAdmin):
@@ -110,12 +214,8 @@ class ImportRunAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
-        upload = path(
-            "import/",
-            self.admin_site.admin_view(self.import_view),
-            name="products_importrun_import",
-        )
-        return [upload, *super().get_urls()]
+        import_view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", import_view, name="products_importrun_import"), *super().get_urls()]
 
     # The import as a form ---------------------------------------------------------------------
     def import_view(self, request: HttpRequest) -> HttpResponse:
@@ -127,11 +227,12 @@ class ImportRunAdmin(admin.ModelAdmin):
         if request.method == "POST" and action in ("confirm", "cancel"):
             return self.confirm(request, action)
         form = ExportUploadForm(request.POST or None, request.FILES or None)
-        context = {"form": form}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             data = upload.read()
-            report, error = self.run(request, data, upload.name, dry_run=True)
+            report, error = attempt(
+                import_file, io.BytesIO(data), file_name=upload.name, dry_run=True
+            )
             if error:
                 form.add_error("file", error)  # nothing is kept
             else:
@@ -141,15 +242,36 @@ class ImportRunAdmin(admin.ModelAdmin):
                     data=data,
                     uploaded_by=request.user,
                 )
-                context.update(report=report, token=pending.token)
-        return self.render_import(request, context)
+                return self.render_preview(request, report, pending.token)
+        return self.render_import(request, {"form": form})
 
     def confirm(self, request: HttpRequest, action: str) -> HttpResponse:
-        """Take the upload (one request only, on any instance), then import it or drop it."""
-        with transaction.atomic():  # two clicks, two instances: the second finds nothing
+        """Check the curator's choice, take the upload (one request only, on any instance), then
+        import the products chosen, or drop it."""
+        token = request.POST.get("token", "")
+        pending = PendingImport.objects.filter(token=token, uploaded_by=request.user).first()
+        if pending is None or action == "cancel":
+            return self.take_then(request, token, action)
+        name = pending.file_name
+        export, error = attempt(read_export, io.BytesIO(bytes(pending.data)), file_name=name)
+        if error:
+            return self.take_then(request, token, "drop", error=f"{name}: {error}")
+        choice = None
+        if "offered" in request.POST:  # the preview's form; a bare confirmation imports all
+            choice = ProductChoiceForm(request.POST, numbers=considered_numbers(export))
+            if not choice.is_valid():
+                report, error = attempt(import_export, export, dry_run=True)
+                if error:
+                    return self.take_then(request, token, "drop", error=f"{name}: {error}")
+                return self.render_preview(request, report, token, choice)
+        return self.take_then(request, token, action, export=export, choice=choice)
+
+    def take_then(self, request, token: str, action: str, **outcome) -> HttpResponse:
+        """Take the upload (two clicks, two instances: the second finds nothing), then act."""
+        with transaction.atomic():
             pending = (
                 PendingImport.objects.select_for_update()
-                .filter(token=request.POST.get("token", ""), uploaded_by=request.user)
+                .filter(token=token, uploaded_by=request.user)
                 .first()
             )
             if pending is not None:
@@ -157,38 +279,47 @@ class ImportRunAdmin(admin.ModelAdmin):
         if pending is None:
             messages.error(request, _("That upload has expired; please upload the file again."))
             return HttpResponseRedirect(reverse("admin:products_importrun_import"))
-        name = pending.file_name
         if action == "cancel":
             messages.info(request, _("Import cancelled; nothing was changed."))
             return HttpResponseRedirect(reverse("admin:products_importrun_changelist"))
-        report, error = self.run(request, bytes(pending.data), name, dry_run=False)
-        if error:
-            messages.error(request, f"{name}: {error}")
+        if action == "drop":
+            messages.error(request, outcome["error"])
             return HttpResponseRedirect(reverse("admin:products_importrun_import"))
-        messages.success(request, f"Imported {name}: {report.summary}")
+        choice = outcome["choice"]
+        report, error = attempt(
+            import_export,
+            outcome["export"],
+            run_by=request.user.get_username(),
+            only=choice.cleaned_data["products"] if choice else None,
+        )
+        if error:
+            messages.error(request, f"{pending.file_name}: {error}")
+            return HttpResponseRedirect(reverse("admin:products_importrun_import"))
+        messages.success(request, result_message(pending.file_name, report))
         return HttpResponseRedirect(
             reverse("admin:products_importrun_change", args=[report.run.pk])
         )
 
-    @staticmethod
-    def run(
-        request: HttpRequest, data: bytes, name: str, *, dry_run: bool
-    ) -> tuple[ImportReport | None, str | None]:
-        """Run the import on the upload's bytes: (report, None), or (None, the one-line error)."""
-        try:
-            report = import_file(
-                io.BytesIO(data),
-                file_name=name,
-                dry_run=dry_run,
-                run_by=request.user.get_username(),
-            )
-        except (ExportFormatError, CatalogueBusy) as exc:
-            return None, str(exc)
-        except ValidationError as exc:
-            return None, "; ".join(exc.messages)
-        except OSError as exc:
-            return None, exc.strerror or str(exc)
-        return report, None
+    def render_preview(
+        self,
+        request: HttpRequest,
+        report: ImportReport,
+        token: str,
+        choice: ProductChoiceForm | None = None,
+    ) -> TemplateResponse:
+        """One table per product the import would change or flags; the rest in one line."""
+        chosen = set(choice.data.getlist("products")) if choice else None
+        items = [preview_item(diff, chosen) for diff in report.news]
+        return self.render_import(
+            request,
+            {
+                "report": report,
+                "token": token,
+                "items": items,
+                "offered": [item.diff.product_number for item in items if item.diff.writes],
+                "choice_errors": choice.errors if choice else {},
+            },
+        )
 
     def render_import(self, request: HttpRequest, context: dict) -> TemplateResponse:
         context = {
@@ -199,6 +330,27 @@ class ImportRunAdmin(admin.ModelAdmin):
             **context,
         }
         return TemplateResponse(request, "products/admin/import_ema.html", context)
+
+
+def attempt(call: Callable[..., T], *args, **kwargs) -> tuple[T | None, str | None]:
+    """Read or import: (result, None), or (None, the one-line error)."""
+    try:
+        return call(*args, **kwargs), None
+    except (ExportFormatError, CatalogueBusy) as exc:
+        return None, str(exc)
+    except ValidationError as exc:
+        return None, "; ".join(exc.messages)
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
+
+
+def result_message(name: str, report: ImportReport) -> str:
+    """``Imported x.xlsx: created 1, …`` and, if any, the products left out by name."""
+    message = f"Imported {name}: {report.summary}"
+    if report.left_out:
+        names = ", ".join(f"{diff.name} ({diff.product_number})" for diff in report.left_out)
+        message += f"; left out, unchanged: {names}"
+    return message
 
 
 if admin.site.is_registered(ImportRun):

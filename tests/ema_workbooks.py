@@ -72,6 +72,51 @@ def medicine(**values: Any) -> dict[str, Any]:
     return row
 
 
+#: Rows of the real export of 27/10/2025 that tests vary, by name: (product number, INN, ATC code,
+#: holder as printed, marketing authorisation date).
+REAL_ROWS = {
+    "Kymriah": ("EMEA/H/C/004090", "tisagenlecleucel", "L01XL04", "Novartis Europharm Limited ",
+                "23/08/2018"),
+    "Hemgenix": ("EMEA/H/C/004827", "etranacogene dezaparvovec", "B02BD16", "CSL Behring GmbH",
+                 "20/02/2023"),
+}  # fmt: skip
+
+
+def real_medicine(name: str, **values: Any) -> dict[str, Any]:
+    """The row of ``name`` in :data:`REAL_ROWS`, changed by ``values`` (as :func:`medicine`)."""
+    number, inn, atc, holder, authorised = REAL_ROWS[name]
+    identity = {
+        "name_of_medicine": name,
+        "ema_product_number": number,
+        "international_non_proprietary_name_inn_common_name": inn,
+        "atc_code_human": atc,
+        "marketing_authorisation_developer_applicant_holder": holder,
+        "marketing_authorisation_date": authorised,
+    }
+    return medicine(**{**identity, **values})
+
+
+def kymriah_row(**values: Any) -> dict[str, Any]:
+    """Kymriah's row as the real export has it (flags in Croatian), changed by ``values``."""
+    return real_medicine(
+        "Kymriah",
+        **{
+            "orphan_medicine": "Da",
+            "conditional_approval": "Ne",
+            "exceptional_circumstances": "Ne",
+            "accelerated_assessment": "Ne",
+            "prime_priority_medicine": "Da",
+            "advanced_therapy": "Da",
+            "medicine_url": "https://www.ema.europa.eu/en/medicines/human/EPAR/kymriah",
+            "therapeutic_indication": "Kymriah is indicated for B-cell ALL &amp; DLBCL.",
+            "last_updated_date": "25/09/2025",
+            "therapeutic_area_mesh": "Precursor B-Cell Lymphoblastic Leukemia-Lymphoma;"
+            "Lymphoma, Large B-Cell, Diffuse;Lymphoma, Follicular",
+            **values,
+        },
+    )
+
+
 def write_workbook(
     path: Path,
     rows: Iterable[dict[str, Any]],

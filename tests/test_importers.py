@@ -1,16 +1,16 @@
-"""The EMA import (products/importers/ema.py): reading the export, applying it, and the agreement
+"""The EMA import (products/importers/ema/): reading the export, applying it, and the agreement
 of the catalogue's data with the real export of 27/10/2025."""
 
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import zoneinfo
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
 
 from products.choices import EventKind, Status
 from products.importers import ema
@@ -24,8 +24,15 @@ from products.importers.ema import (
     parse_flag,
     read_export,
 )
-from products.models import Company, ImportRun, PendingImport, Product
-from tests.ema_workbooks import REAL_EXPORT, medicine, snapshot, write_json, write_workbook
+from products.models import Company, ImportRun, Product
+from tests.ema_workbooks import (
+    REAL_EXPORT,
+    kymriah_row,
+    medicine,
+    snapshot,
+    write_json,
+    write_workbook,
+)
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
 END_DATE = ema.END_DATE
@@ -369,8 +376,8 @@ def test_a_missing_file_is_an_os_error(tmp_path):
 # Applying ---------------------------------------------------------------------------------------
 
 
-def _import(tmp_path, *rows, dry_run=False, name="export.xlsx"):
-    return import_file(write_workbook(tmp_path / name, rows), dry_run=dry_run, run_by="tester")
+def _import(tmp_path, *rows, name="export.xlsx", **options):
+    return import_file(write_workbook(tmp_path / name, rows), run_by="tester", **options)
 
 
 def test_a_new_advanced_therapy_arrives_unpublished_for_a_curator(db, tmp_path):
@@ -419,34 +426,8 @@ def test_rows_that_are_neither_atmps_nor_in_the_catalogue_are_left_out(catalogue
     assert Product.objects.count() == before
 
 
-def _kymriah(**values):
-    """Kymriah's row as the real export has it (flags in Croatian), changed by ``values``."""
-    return medicine(
-        **{
-            "name_of_medicine": "Kymriah",
-            "ema_product_number": "EMEA/H/C/004090",
-            "international_non_proprietary_name_inn_common_name": "tisagenlecleucel",
-            "atc_code_human": "L01XL04",
-            "marketing_authorisation_developer_applicant_holder": "Novartis Europharm Limited ",
-            "marketing_authorisation_date": "23/08/2018",
-            "orphan_medicine": "Da",
-            "conditional_approval": "Ne",
-            "exceptional_circumstances": "Ne",
-            "accelerated_assessment": "Ne",
-            "prime_priority_medicine": "Da",
-            "advanced_therapy": "Da",
-            "medicine_url": "https://www.ema.europa.eu/en/medicines/human/EPAR/kymriah",
-            "therapeutic_indication": "Kymriah is indicated for B-cell ALL &amp; DLBCL.",
-            "last_updated_date": "25/09/2025",
-            "therapeutic_area_mesh": "Precursor B-Cell Lymphoblastic Leukemia-Lymphoma;"
-            "Lymphoma, Large B-Cell, Diffuse;Lymphoma, Follicular",
-            **values,
-        }
-    )
-
-
 def test_a_change_of_status_is_recorded_on_the_timeline(catalogue, tmp_path):
-    row = _kymriah(medicine_status="Withdrawn", **{END_DATE: "01/10/2025"})
+    row = kymriah_row(medicine_status="Withdrawn", **{END_DATE: "01/10/2025"})
     report = _import(tmp_path, row)
     assert report.summary == "created 0, updated 1, unchanged 0, flagged for review 0"
     kymriah = Product.objects.get(slug="kymriah")
@@ -469,7 +450,7 @@ def test_the_import_never_touches_curated_fields(catalogue, tmp_path):
         sorted(kymriah.mechanisms.values_list("slug", flat=True)),
         list(kymriah.indications.values_list("condition", "population", "is_orphan")),
     )  # fmt: skip
-    row = _kymriah(name_of_medicine="Kymriah Novus",
+    row = kymriah_row(name_of_medicine="Kymriah Novus",
                    international_non_proprietary_name_inn_common_name="tisagenlecleucel novus",
                    advanced_therapy="No", medicine_status="Suspended",
                    **{ema.SUSPENSION_DATE: "02/10/2025"})  # fmt: skip
@@ -492,7 +473,7 @@ def test_a_deliberate_unknown_is_not_filled_but_flagged(catalogue, tmp_path):
     Product.objects.filter(slug="kymriah").update(
         is_conditional=None, unverified_fields=["current conditional status (conflict)"]
     )
-    report = _import(tmp_path, _kymriah())
+    report = _import(tmp_path, kymriah_row())
     kymriah = Product.objects.get(slug="kymriah")
     assert kymriah.is_conditional is None
     [diff] = report.products
@@ -506,7 +487,7 @@ def test_a_deliberate_unknown_is_not_filled_but_flagged(catalogue, tmp_path):
 def test_the_values_at_first_authorisation_are_never_written(catalogue, tmp_path):
     """Kymriah's accelerated assessment at authorisation is doubtful (sources conflict); the
     register's value now is the export's, and no doubt about the past holds it back."""
-    report = _import(tmp_path, _kymriah(accelerated_assessment="Da"))
+    report = _import(tmp_path, kymriah_row(accelerated_assessment="Da"))
     kymriah = Product.objects.get(slug="kymriah")
     assert kymriah.is_accelerated_assessment_at_authorisation is None
     assert kymriah.is_accelerated_assessment is True
@@ -555,7 +536,7 @@ def test_a_less_specific_atc_code_and_another_spelling_of_the_holder_are_no_news
 
 def test_a_new_holder_is_created_once(catalogue, tmp_path):
     rows = [
-        _kymriah(marketing_authorisation_developer_applicant_holder="Novartis Pharma AG"),
+        kymriah_row(marketing_authorisation_developer_applicant_holder="Novartis Pharma AG"),
         medicine(marketing_authorisation_developer_applicant_holder="Novartis Pharma A.G."),
     ]
     report = _import(tmp_path, *rows)
@@ -566,7 +547,7 @@ def test_a_new_holder_is_created_once(catalogue, tmp_path):
 
 
 def test_a_malformed_atc_code_is_kept_out_and_flagged(catalogue, tmp_path):
-    report = _import(tmp_path, _kymriah(atc_code_human="L01XE3"))
+    report = _import(tmp_path, kymriah_row(atc_code_human="L01XE3"))
     assert Product.objects.get(slug="kymriah").atc_code == "L01XL04"
     assert any("'L01XE3' is not a valid ATC code" in r for r in report.products[0].reviews)
 
@@ -605,7 +586,7 @@ def test_a_status_date_the_timeline_contradicts_is_flagged_not_applied(catalogue
 
 def test_a_dry_run_changes_nothing(catalogue, tmp_path):
     before = snapshot()
-    report = _import(tmp_path, _kymriah(medicine_status="Revoked", **{END_DATE: "01/10/2025"}),
+    report = _import(tmp_path, kymriah_row(medicine_status="Revoked", **{END_DATE: "01/10/2025"}),
                      medicine(), dry_run=True)  # fmt: skip
     assert report.summary == "created 1, updated 1, unchanged 0, flagged for review 0"
     assert "  status: Authorised -> Revoked" in report.diff_lines()
@@ -614,7 +595,7 @@ def test_a_dry_run_changes_nothing(catalogue, tmp_path):
 
 
 def test_a_real_run_is_recorded(catalogue, tmp_path):
-    report = _import(tmp_path, _kymriah(), medicine(), name="medicines-output.xlsx")
+    report = _import(tmp_path, kymriah_row(), medicine(), name="medicines-output.xlsx")
     run = ImportRun.objects.get()
     assert run == report.run
     assert (run.file_name, run.run_by, run.dry_run) == ("medicines-output.xlsx", "tester", False)
@@ -625,7 +606,7 @@ def test_a_real_run_is_recorded(catalogue, tmp_path):
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(catalogue, tmp_path):
-    path = write_workbook(tmp_path / "export.xlsx", [_kymriah(), medicine()])
+    path = write_workbook(tmp_path / "export.xlsx", [kymriah_row(), medicine()])
     first = import_file(path)
     assert (first.created, first.updated) == (1, 1)
     before = snapshot(without=("products.ImportRun",))
@@ -639,7 +620,7 @@ def test_a_bad_row_leaves_the_database_as_it_was(catalogue, tmp_path):
     # The first rows are fine; the last contradicts itself (withdrawn before it was authorised),
     # which only the model's validation finds, after the earlier rows were applied.
     rows = [
-        _kymriah(medicine_status="Withdrawn", **{END_DATE: "01/10/2025"}),
+        kymriah_row(medicine_status="Withdrawn", **{END_DATE: "01/10/2025"}),
         medicine(),
         medicine(name_of_medicine="Zzz", ema_product_number="EMEA/H/C/009909",
                  medicine_status="Withdrawn", **{END_DATE: "01/01/2020"}),
@@ -652,7 +633,7 @@ def test_a_bad_row_leaves_the_database_as_it_was(catalogue, tmp_path):
 
 def test_an_interruption_leaves_the_database_as_it_was(catalogue, tmp_path, monkeypatch):
     calls = []
-    original = ema._Importer.create
+    original = ema.Importer.create
 
     def interrupted(self, row):
         if calls:
@@ -660,8 +641,8 @@ def test_an_interruption_leaves_the_database_as_it_was(catalogue, tmp_path, monk
         calls.append(row)
         return original(self, row)
 
-    monkeypatch.setattr(ema._Importer, "create", interrupted)
-    rows = [_kymriah(medicine_status="Lapsed", **{END_DATE: "01/10/2025"}), medicine(),
+    monkeypatch.setattr(ema.Importer, "create", interrupted)
+    rows = [kymriah_row(medicine_status="Lapsed", **{END_DATE: "01/10/2025"}), medicine(),
             medicine(name_of_medicine="Zzz", ema_product_number="EMEA/H/C/009909")]  # fmt: skip
     before = snapshot()
     with pytest.raises(KeyboardInterrupt):
@@ -764,7 +745,7 @@ def test_the_catalogue_agrees_with_the_export(slug, real_export):
     if number is None:
         same_name = [
             row for row in real_export.rows
-            if ema._plain(ema.split_name(row.name)[0]) == ema._plain(product["name"])
+            if ema.plain(ema.split_name(row.name)[0]) == ema.plain(product["name"])
         ]  # fmt: skip
         found = {("ema_product_number", None, row.product_number) for row in same_name}
         known = {
@@ -813,107 +794,58 @@ def test_every_product_of_the_export_was_compared():
     assert len(numbered) == 44 and not KNOWN_DIFFERENCES
 
 
-# The import in the admin ------------------------------------------------------------------------
+# Leaving products out (only, skip) ---------------------------------------------------------------
 
 
-@pytest.fixture
-def import_admin():
-    """The admin with products/admin_import.py registered (whichever module imported it first)."""
-    import importlib
-
-    from django.urls import clear_url_caches
-
-    import atmp_catalogue.urls
-    import products.admin_import
-
-    importlib.reload(atmp_catalogue.urls)
-    clear_url_caches()
-    yield products.admin_import
-    clear_url_caches()
+def test_only_the_chosen_products_change_and_the_others_are_reported_left_out(catalogue, tmp_path):
+    withdrawn = kymriah_row(medicine_status="Withdrawn", **{END_DATE: "01/10/2025"})
+    path = write_workbook(tmp_path / "export.xlsx", [withdrawn, medicine()])
+    kymriah_before = Product.objects.values().get(slug="kymriah")
+    report = import_file(path, only={"EMEA/H/C/009901"}, run_by="tester")
+    assert report.summary == "created 1, updated 0, unchanged 0, flagged for review 0, left out 1"
+    [left_out] = report.left_out
+    assert (left_out.name, left_out.action) == ("Kymriah", "left out")
+    assert "  status: Authorised -> Marketing authorisation withdrawn" in report.diff_lines()
+    assert Product.objects.values().get(slug="kymriah") == kymriah_before
+    assert not Product.objects.get(slug="kymriah").events.filter(kind=EventKind.WITHDRAWAL).exists()
+    assert Product.objects.filter(ema_product_number="EMEA/H/C/009901").exists()
 
 
-def _upload(client, path, action="preview"):
-    with open(path, "rb") as handle:
-        return client.post(
-            reverse("admin:products_importrun_import"), {"file": handle, "action": action}
-        )
+def test_a_left_out_new_product_leaves_no_holder_behind_for_the_next(catalogue, tmp_path):
+    """Two new products of one new holder: the first left out (its holder undone with it), the
+    second imported with a holder of its own, saved once."""
+    rows = [medicine(), medicine(name_of_medicine="Zzz", ema_product_number="EMEA/H/C/009909")]
+    report = _import(tmp_path, *rows, skip={"EMEA/H/C/009901"})
+    assert [(diff.name, diff.action) for diff in report.products] == [
+        ("Testagene", "left out"), ("Zzz", "created"),
+    ]  # fmt: skip
+    [holder] = Company.objects.filter(name="Testa Biologics B.V.")
+    assert Product.objects.get(ema_product_number="EMEA/H/C/009909").holder == holder
+    assert not Product.objects.filter(ema_product_number="EMEA/H/C/009901").exists()
 
 
-def test_the_admin_lists_runs_read_only_and_offers_the_import(import_admin, admin_client,
-                                                              catalogue, tmp_path):  # fmt: skip
-    import_file(write_workbook(tmp_path / "earlier.xlsx", [medicine()]), run_by="curator")
-    page = admin_client.get(reverse("admin:products_importrun_changelist"))
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "earlier.xlsx" in html
-    assert reverse("admin:products_importrun_import") in html
-    assert admin_client.get(reverse("admin:products_importrun_add")).status_code == 403
-    run = ImportRun.objects.get()
-    detail = admin_client.get(reverse("admin:products_importrun_change", args=[run.pk]))
-    assert detail.status_code == 200
-    assert "Testagene (EMEA/H/C/009901): created" in detail.content.decode()
-    assert 'name="_save"' not in detail.content.decode()
+def test_an_unchanged_product_left_out_is_counted_unchanged(catalogue, tmp_path):
+    _import(tmp_path, medicine(therapeutic_area_mesh=""))
+    report = _import(tmp_path, medicine(therapeutic_area_mesh=""), skip={"EMEA/H/C/009901"})
+    assert report.summary == "created 0, updated 0, unchanged 1, flagged for review 0"
 
 
-def test_the_admin_previews_then_imports(import_admin, admin_client, catalogue, tmp_path):
-    path = write_workbook(tmp_path / "medicines-output.xlsx", [_kymriah(), medicine()])
+def test_choosing_a_product_the_export_does_not_import_changes_nothing(catalogue, tmp_path):
     before = snapshot()
-    preview = _upload(admin_client, path)
-    assert preview.status_code == 200
-    assert snapshot() == before  # a preview is a dry run
-    html = preview.content.decode()
-    assert "created 1, updated 1, unchanged 0, flagged for review 0" in html
-    assert "Testagene (EMEA/H/C/009901): created" in html
-    token = preview.context["token"]
-    assert PendingImport.objects.get().token == token
-
-    done = admin_client.post(
-        reverse("admin:products_importrun_import"), {"token": token, "action": "confirm"}
-    )
-    run = ImportRun.objects.get()
-    assert done.status_code == 302
-    assert done.url == reverse("admin:products_importrun_change", args=[run.pk])
-    assert (run.file_name, run.run_by, run.created, run.updated) == (
-        "medicines-output.xlsx", "admin", 1, 1,
-    )  # fmt: skip
-    assert Product.objects.get(slug="testagene").is_published is False
-    assert not PendingImport.objects.exists()
-    again = admin_client.post(
-        reverse("admin:products_importrun_import"), {"token": token, "action": "confirm"}
-    )
-    assert again.status_code == 302  # the upload is gone: nothing is imported twice
-    assert ImportRun.objects.count() == 1
-
-
-def test_the_admin_cancels_an_import(import_admin, admin_client, catalogue, tmp_path):
-    before = snapshot()
-    preview = _upload(admin_client, write_workbook(tmp_path / "x.xlsx", [medicine()]))
-    token = preview.context["token"]
-    admin_client.post(
-        reverse("admin:products_importrun_import"), {"token": token, "action": "cancel"}
-    )
+    with pytest.raises(ema.UnknownProducts, match=r"would import: EMEA/H/C/999999$"):
+        _import(tmp_path, medicine(), only={"EMEA/H/C/999999"})
     assert snapshot() == before
-    assert not PendingImport.objects.exists()
 
 
-def test_the_admin_shows_a_bad_file_as_one_line(import_admin, admin_client, catalogue, tmp_path):
-    path = write_workbook(tmp_path / "x.xlsx", [medicine(orphan_medicine="Vielleicht")])
+def test_the_command_skips_and_imports_only_by_product_number(catalogue, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = write_workbook(tmp_path / "export.xlsx", [kymriah_row(), medicine()])
+    out = io.StringIO()
+    call_command("import_ema", str(path), "--skip", "EMEA/H/C/004090", stdout=out)
+    assert out.getvalue().splitlines()[-1].endswith("left out 1")
+    assert "Kymriah (EMEA/H/C/004090): left out" in out.getvalue()
     before = snapshot()
-    page = _upload(admin_client, path)
-    assert page.status_code == 200
-    assert page.context["form"].errors["file"] == [
-        "row 10, column X (Orphan medicine): 'Vielleicht' is not a yes/no value"
-    ]
+    with pytest.raises(CommandError, match=r"export.xlsx: not among .*: EMEA/H/C/000001$"):
+        call_command("import_ema", str(path), "--only", "EMEA/H/C/000001", stdout=io.StringIO())
     assert snapshot() == before
-    assert not PendingImport.objects.exists()  # nothing kept
-
-
-def test_only_editors_who_may_change_products_may_import(import_admin, client, catalogue,
-                                                         django_user_model):  # fmt: skip
-    from django.contrib.auth.models import Permission
-
-    reviewer = django_user_model.objects.create_user("reviewer", password="x", is_staff=True)
-    reviewer.user_permissions.add(Permission.objects.get(codename="view_importrun"))
-    client.force_login(reviewer)
-    assert client.get(reverse("admin:products_importrun_changelist")).status_code == 200
-    assert client.get(reverse("admin:products_importrun_import")).status_code == 403

@@ -12,7 +12,7 @@ from products.choices import EventKind
 from products.flags import FLAGS_BY_PARAM, date_phrase, flag_sentence
 from products.importers.ema import import_file
 from products.models import AuthorisationEvent, Indication, Product
-from tests.ema_workbooks import medicine, snapshot, write_workbook
+from tests.ema_workbooks import medicine, real_medicine, snapshot, write_workbook
 from tests.factories import ProductFactory
 
 EXPORT_DAY = datetime.date(2025, 10, 27)  # the banner of tests/ema_workbooks.py
@@ -26,20 +26,15 @@ def _import(tmp_path, *rows, dry_run=False):
 
 def _hemgenix(**values):
     """Hemgenix's row as the export has it: conditional, orphan and PRIME."""
-    return medicine(
+    return real_medicine(
+        "Hemgenix",
         **{
-            "name_of_medicine": "Hemgenix",
-            "ema_product_number": "EMEA/H/C/004827",
-            "international_non_proprietary_name_inn_common_name": "etranacogene dezaparvovec",
             "therapeutic_area_mesh": "Hemophilia B",
-            "atc_code_human": "B02BD16",
-            "marketing_authorisation_developer_applicant_holder": "CSL Behring GmbH",
-            "marketing_authorisation_date": "20/02/2023",
             "conditional_approval": "Yes",
             "orphan_medicine": "Yes",
             "prime_priority_medicine": "Yes",
             **values,
-        }
+        },
     )
 
 

@@ -1,4 +1,5 @@
-"""Import the EMA's medicines export (XLSX or JSON): ``manage.py import_ema FILE [--dry-run]``."""
+"""Import the EMA's medicines export (XLSX or JSON):
+``manage.py import_ema FILE [--dry-run] [--only NUMBER]… [--skip NUMBER]…``."""
 
 import getpass
 from pathlib import Path
@@ -22,10 +23,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Print the diff; change nothing."
         )
+        choice = parser.add_mutually_exclusive_group()
+        choice.add_argument(
+            "--only",
+            action="append",
+            metavar="NUMBER",
+            help="Import only this product (EMA product number, e.g. EMEA/H/C/004090); repeatable.",
+        )
+        choice.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            metavar="NUMBER",
+            help="Leave this product exactly as it is (EMA product number); repeatable.",
+        )
 
-    def handle(self, *args, file: Path, dry_run: bool, **options):
+    def handle(self, *args, file: Path, dry_run: bool, only, skip, **options):
         try:
-            report = import_file(file, dry_run=dry_run, run_by=_who())
+            report = import_file(file, dry_run=dry_run, run_by=_who(), only=only, skip=skip)
         except (OSError, ExportFormatError, ValidationError, CatalogueBusy) as exc:
             raise CommandError(f"{file}: {_message(exc)}") from exc
         except KeyboardInterrupt as exc:
