@@ -46,6 +46,14 @@ PARTIAL_DATE_MESSAGE = _("Give a year (2026) or a year and month (2026-04).")
 partial_date_validator = RegexValidator(PARTIAL_DATE_PATTERN, PARTIAL_DATE_MESSAGE)
 
 
+def partial_date_field(help_text: str) -> models.CharField:
+    """A date known only to the year or month (``2026``, ``2026-04``); empty where the exact
+    date (or nothing) is known. Its model adds ``partial_date_constraints``."""
+    return models.CharField(
+        max_length=7, blank=True, validators=[partial_date_validator], help_text=help_text
+    )
+
+
 class Precision(enum.IntEnum):
     """How precisely a fact's time is known; of facts with the same last day, the first first."""
 

@@ -30,6 +30,12 @@ from products.choices import (
     Status,
 )
 from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
+from products.models.fields import (
+    nullable_boolean,
+    nullable_choice,
+    source_list,
+    vocabulary_term,
+)
 from products.models.timeline import AuthorisationEvent
 from products.models.vocabularies import (
     Category,
@@ -41,7 +47,7 @@ from products.models.vocabularies import (
 from products.partial_dates import (
     date_in_range,
     partial_date_constraints,
-    partial_date_validator,
+    partial_date_field,
 )
 from products.querysets import ProductQuerySet
 
@@ -58,12 +64,6 @@ product_number_validator = RegexValidator(
     PRODUCT_NUMBER_PATTERN, _("An EMA product number looks like EMEA/H/C/004090.")
 )
 atc_validator = RegexValidator(ATC_PATTERN, _("An ATC code looks like L01XL04 (or a level of it)."))
-
-
-def flag_field(verbose_name: str, help_text: str = "") -> models.BooleanField:
-    """One of the five authorisation flags (products/flags.py), now or at authorisation: true,
-    false, or null where not known or not applicable."""
-    return models.BooleanField(verbose_name, null=True, blank=True, help_text=help_text)
 
 
 class Product(Slugged):
@@ -97,14 +97,7 @@ class Product(Slugged):
         validators=[product_number_validator],
         help_text=_("EMEA/H/C/NNNNNN; empty where not known."),
     )
-    category = models.ForeignKey(
-        Category,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="products",
-        help_text=_("Legal ATMP class; empty where no source states it."),
-    )
+    category = vocabulary_term(Category, _("Legal ATMP class; empty where no source states it."))
     mechanisms = models.ManyToManyField(
         MechanismOfAction,
         blank=True,
@@ -117,20 +110,9 @@ class Product(Slugged):
     target = models.CharField(
         max_length=300, blank=True, help_text=_("Target antigen or transgene, e.g. CD19 CAR.")
     )
-    # null = not known, which differs from the value "none" (no cells): hence null on CharFields.
-    cell_source = models.CharField(  # noqa: DJ001
-        max_length=20,
-        choices=CellSource.choices,
-        null=True,
-        blank=True,
-        help_text=_("Whose cells the product is made of, if any."),
-    )
-    delivery = models.CharField(  # noqa: DJ001
-        max_length=20,
-        choices=Delivery.choices,
-        null=True,
-        blank=True,
-        help_text=_("Whether the product acts in the body or on cells outside it."),
+    cell_source = nullable_choice(CellSource, _("Whose cells the product is made of, if any."))
+    delivery = nullable_choice(
+        Delivery, _("Whether the product acts in the body or on cells outside it.")
     )
     route_of_administration = models.CharField(max_length=300, blank=True)
     atc_code = models.CharField("ATC code", max_length=10, blank=True, validators=[atc_validator])
@@ -138,33 +120,35 @@ class Product(Slugged):
     description = models.TextField(blank=True, help_text=_("How it works, in plain words."))
 
     # The EMA register's values now (the last imported export); see products/flags.py.
-    is_orphan = flag_field(
+    is_orphan = nullable_boolean(
         "orphan medicine now",
         _("In the EMA's register now; empty where sources conflict or are silent."),
     )
-    is_conditional = flag_field(
+    is_conditional = nullable_boolean(
         "conditional marketing authorisation now",
         _("In the EMA's register now; empty if never authorised."),
     )
-    is_exceptional_circumstances = flag_field("authorised under exceptional circumstances now")
-    is_accelerated_assessment = flag_field("accelerated assessment now")
-    is_prime = flag_field("PRIME (priority medicine) now")
+    is_exceptional_circumstances = nullable_boolean(
+        "authorised under exceptional circumstances now"
+    )
+    is_accelerated_assessment = nullable_boolean("accelerated assessment now")
+    is_prime = nullable_boolean("PRIME (priority medicine) now")
     # The same five flags when the product was first authorised (products/flags.py): the plain
     # fields above are the EMA register's values now.
-    is_orphan_at_authorisation = flag_field(
+    is_orphan_at_authorisation = nullable_boolean(
         "orphan medicine at authorisation",
         _("When first authorised; empty where not known or never authorised."),
     )
-    is_conditional_at_authorisation = flag_field(
+    is_conditional_at_authorisation = nullable_boolean(
         "conditional marketing authorisation at authorisation"
     )
-    is_exceptional_circumstances_at_authorisation = flag_field(
+    is_exceptional_circumstances_at_authorisation = nullable_boolean(
         "exceptional circumstances at authorisation"
     )
-    is_accelerated_assessment_at_authorisation = flag_field(
+    is_accelerated_assessment_at_authorisation = nullable_boolean(
         "accelerated assessment at authorisation"
     )
-    is_prime_at_authorisation = flag_field("PRIME at authorisation")
+    is_prime_at_authorisation = nullable_boolean("PRIME at authorisation")
 
     status = models.CharField(
         max_length=40, choices=Status.choices, help_text=_("The EMA's medicine status.")
@@ -179,20 +163,10 @@ class Product(Slugged):
         db_index=True,
         help_text=_("Date of the Commission's first marketing authorisation, if known."),
     )
-    authorisation_date_partial = models.CharField(
-        max_length=7,
-        blank=True,
-        validators=[partial_date_validator],
-        help_text=_("Where only the year (or month) of authorisation is known: 2026 or 2026-04."),
+    authorisation_date_partial = partial_date_field(
+        _("Where only the year (or month) of authorisation is known: 2026 or 2026-04.")
     )
-    holder = models.ForeignKey(
-        Company,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="products",
-        help_text=_("Current marketing authorisation holder (or applicant)."),
-    )
+    holder = vocabulary_term(Company, _("Current marketing authorisation holder (or applicant)."))
 
     is_atmp = models.BooleanField(
         "is an ATMP",
@@ -202,11 +176,9 @@ class Product(Slugged):
     atmp_reason = models.TextField(
         blank=True, help_text=_("Why the product is (or is not) held to be an ATMP.")
     )
-    ema_advanced_therapy = models.BooleanField(
+    ema_advanced_therapy = nullable_boolean(
         "advanced therapy in the EMA's register",
-        null=True,
-        blank=True,
-        help_text=_(
+        _(
             "The export's advanced-therapy flag as last imported; the catalogue's own judgement "
             "(“is an ATMP”) wins, and the import reports only a change of this value."
         ),
@@ -222,12 +194,7 @@ class Product(Slugged):
         max_length=40, blank=True, help_text=_("How fully the core facts were verified.")
     )
     unverified_fields = ArrayField(models.CharField(max_length=300), blank=True, default=list)
-    sources = ArrayField(
-        models.TextField(),
-        blank=True,
-        default=list,
-        help_text=_("Where the facts were checked (URLs or named documents)."),
-    )
+    sources = source_list(_("Where the facts were checked (URLs or named documents)."))
     curator_notes = models.TextField(
         blank=True,
         help_text=_("For curators only, never public: doubts and reported changes to review."),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -10,13 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from products.choices import Confidence, EventKind
+from products.models.fields import nullable_boolean, source_list
 from products.models.vocabularies import TherapeuticArea
 from products.partial_dates import (
     date_in_range,
     partial_date_constraints,
+    partial_date_field,
     partial_date_order,
     partial_date_sort_key,
-    partial_date_validator,
 )
 
 
@@ -45,11 +45,9 @@ class Indication(models.Model):
     population = models.TextField(
         blank=True, help_text=_("Who may receive it: age, line of therapy, other conditions.")
     )
-    is_orphan = models.BooleanField(
+    is_orphan = nullable_boolean(
         "orphan designation when authorised",
-        null=True,
-        blank=True,
-        help_text=_(
+        _(
             "Whether the indication held an orphan designation when it was authorised (or "
             "applied for); empty where not known. Whether it still does follows the product's "
             "orphan status now."
@@ -72,11 +70,8 @@ class AuthorisationEvent(models.Model):
     product = models.ForeignKey("Product", on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=EventKind.choices)
     date = models.DateField(null=True, blank=True, help_text=_("Exact date, if known."))
-    date_partial = models.CharField(
-        max_length=7,
-        blank=True,
-        validators=[partial_date_validator],
-        help_text=_("Where only the year (or month) is known: 2011 or 2012-04."),
+    date_partial = partial_date_field(
+        _("Where only the year (or month) is known: 2011 or 2012-04.")
     )
     known_by = models.DateField(
         "no later than",
@@ -88,12 +83,7 @@ class AuthorisationEvent(models.Model):
         ),
     )
     note = models.TextField(blank=True, help_text=_("A short explanation."))
-    sources = ArrayField(
-        models.TextField(),
-        blank=True,
-        default=list,
-        help_text=_("Where the event was found (URLs or named documents), EMA first."),
-    )
+    sources = source_list(_("Where the event was found (URLs or named documents), EMA first."))
     confidence = models.CharField(
         max_length=20,
         choices=Confidence.choices,
