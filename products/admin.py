@@ -19,8 +19,6 @@ from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, models, router, transaction
-from django.db.models import Case, CharField, F, Func, Value, When
-from django.db.models.functions import Coalesce, Concat
 from django.forms import Textarea
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -53,32 +51,12 @@ from products.models import (
     SearchSynonym,
     TherapeuticArea,
 )
+from products.models.timeline import TIMELINE_ORDER  # events in time: products/partial_dates.py
 
 admin.site.site_header = _("ATMP Catalogue curation")
 admin.site.site_title = _("ATMP Catalogue curation")
 admin.site.index_title = _("Catalogue")
 
-#: Events in time order, as ``partial_date_sort_key`` orders them: "2018-06" after the days of June
-#: 2018, "2018" after the days of 2018, "by 2025-10-27" at that day, an unknown date last.
-YEAR, YEAR_MONTH = r"^[0-9]{4}$", r"^[0-9]{4}-[0-9]{2}$"
-TIMELINE_ORDER = (
-    Coalesce(
-        Func(F("date"), Value("YYYY-MM-DD"), function="to_char", output_field=CharField()),
-        Case(
-            When(date_partial__regex=YEAR, then=Concat("date_partial", Value("-13-32"))),
-            When(date_partial__regex=YEAR_MONTH, then=Concat("date_partial", Value("-32"))),
-            When(
-                known_by__isnull=False,
-                then=Func(
-                    F("known_by"), Value("YYYY-MM-DD"), function="to_char", output_field=CharField()
-                ),
-            ),
-            default=Value("9999-13-32"),
-            output_field=CharField(),
-        ),
-    ).asc(),
-    "pk",
-)
 SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 48})}}
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 

@@ -23,15 +23,6 @@ class Status(models.TextChoices):
     )
 
 
-#: Statuses of products that hold or have held an EU marketing authorisation: the default list.
-HELD_AUTHORISATION = (
-    Status.AUTHORISED,
-    Status.SUSPENDED,
-    Status.WITHDRAWN,
-    Status.EXPIRED,
-    Status.LAPSED,
-    Status.REVOKED,
-)
 #: Statuses that end or interrupt an authorisation, and so need the date they took effect.
 ENDED_OR_SUSPENDED = (
     Status.SUSPENDED,
@@ -40,6 +31,8 @@ ENDED_OR_SUSPENDED = (
     Status.LAPSED,
     Status.REVOKED,
 )
+#: Statuses of products that hold or have held an EU marketing authorisation: the default list.
+HELD_AUTHORISATION = (Status.AUTHORISED, *ENDED_OR_SUSPENDED)
 #: Statuses that have a reason (``Product.status_reason``): an authorisation ended or suspended,
 #: an application refused or withdrawn. Lists of them show a *Reason* column.
 WITH_REASON = (

@@ -37,9 +37,7 @@ from django.db.models import (
 from django.db.models.functions import (
     Cast,
     Coalesce,
-    Concat,
     ExtractYear,
-    Length,
     Lower,
     NullIf,
     RowNumber,
@@ -48,6 +46,7 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from products.choices import HELD_AUTHORISATION
+from products.partial_dates import latest_possible_day, partial_date_order, partial_period
 
 if TYPE_CHECKING:
     from products.models import Product
@@ -262,51 +261,12 @@ def suggest_spelling(text: str) -> str:
     return " ".join(corrected.get(term, term) for term in search_terms(text, keep_stop_words=True))
 
 
-def partial_date_sort_key(date_field: str, partial_field: str) -> Coalesce:
-    """An exact or partial date as one sortable text (``2018-08-23``, ``2026-99``); null if unknown.
-
-    ``2026`` sorts after every exact date of 2026, as ``models.partial_date_sort_key`` does.
-    """
-    return Coalesce(
-        Func(F(date_field), Value("YYYY-MM-DD"), function="to_char"),
-        Case(
-            When(**{partial_field: ""}, then=Value(None)),
-            default=Concat(F(partial_field), Value("-99")),
-        ),
-        output_field=TextField(),
-    )
-
-
 def authorisation_year() -> Coalesce:
     """The year of the first authorisation, from the exact or the partial date; null if unknown."""
     return Coalesce(
         ExtractYear("authorisation_date"),
         Cast(NullIf(Substr("authorisation_date_partial", 1, 4), Value("")), models.IntegerField()),
     )
-
-
-def partial_period(field: str) -> tuple[Case, Case]:
-    """The first and last day of a partial date (``2026``, ``2026-04``); null when it is empty."""
-    start = Case(
-        When(**{f"{field}__regex": r"^[0-9]{4}$"}, then=Concat(F(field), Value("-01-01"))),
-        When(**{f"{field}__regex": r"^[0-9]{4}-[0-9]{2}$"}, then=Concat(F(field), Value("-01"))),
-        default=Value(None),
-        output_field=TextField(),
-    )
-    first_day = Cast(start, models.DateField())
-    last_day = Case(
-        When(
-            **{f"{field}__regex": r"^[0-9]{4}$"},
-            then=Func(first_day, template="(%(expressions)s + interval '1 year - 1 day')::date"),
-        ),
-        When(
-            **{f"{field}__regex": r"^[0-9]{4}-[0-9]{2}$"},
-            then=Func(first_day, template="(%(expressions)s + interval '1 month - 1 day')::date"),
-        ),
-        default=Value(None),
-        output_field=models.DateField(),
-    )
-    return first_day, last_day
 
 
 class ProductQuerySet(models.QuerySet):
@@ -401,9 +361,7 @@ class ProductQuerySet(models.QuerySet):
             descending = key.startswith("-")
             field = key.removeprefix("-")
             if field == "authorisation_date":
-                expression = partial_date_sort_key(
-                    "authorisation_date", "authorisation_date_partial"
-                )
+                expression = partial_date_order("authorisation_date", "authorisation_date_partial")
             elif field == "name":
                 expression = F("name")
             else:
@@ -540,59 +498,40 @@ class ProductQuerySet(models.QuerySet):
 def latest_events(queryset: models.QuerySet, *, limit: int) -> list:
     """The most recent dated events of ``queryset`` (of events), newest first, with their product.
 
-    Events known only to the year or month sort after the exact dates of that year or month
-    (``models.partial_date_sort_key``). The newest exact dates and the newest partial dates each
-    come from an index of their own (``AuthorisationEvent.Meta.indexes``): two short reads,
-    merged here, whatever the number of events.
+    Dated: an exact, month or year date (not only a "no later than" one). Newest in the
+    timeline's order read backwards (``products/partial_dates.py``: a month before the days of
+    that month), from its index (``AuthorisationEvent.Meta.indexes``): one short read, whatever
+    the number of events.
     """
-    from products.models import partial_date_sort_key as python_sort_key
+    from products.models.timeline import event_order
 
-    events = queryset.select_related("product")
-    exact = events.filter(date__isnull=False).order_by(F("date").desc(), F("id").desc())
-    partial = events.filter(date__isnull=True).exclude(date_partial="")
-    partial = partial.order_by(
-        Substr("date_partial", 1, 4).desc(),
-        Length("date_partial").asc(),
-        F("date_partial").desc(),
-        F("id").desc(),
-    )
-    candidates = [*exact[:limit], *partial[:limit]]
-    candidates.sort(key=lambda e: (python_sort_key(e.date, e.date_partial), e.pk), reverse=True)
-    return candidates[:limit]
-
-
-def latest_possible_day() -> Coalesce:
-    """The last day an event can have happened: its date, the last day of its month or year
-    (``2018-06`` is 30 June 2018), or its "no later than" date; null when nothing is known.
-
-    Only for ordering and for the ``updated`` of a feed's entry: a page never shows a day that
-    the catalogue does not know.
-    """
-    _first_day, last_day = partial_period("date_partial")
-    return Coalesce(F("date"), last_day, F("known_by"), output_field=models.DateField())
+    events = queryset.exclude(date__isnull=True, date_partial="").select_related("product")
+    return list(events.order_by(event_order().desc(), F("id").desc())[:limit])
 
 
 def events_newest_first(products: models.QuerySet, *, limit: int) -> models.QuerySet:
     """The events of ``products`` that have a place in time, newest first, with their product.
 
-    Annotates ``latest_day`` (``latest_possible_day()``) and ``same_day_number``: 1 for the
-    first event of its product with this kind and date, 2 for the next (two indications may
-    lose their orphan designations in the same month), so that each has its own stable name.
+    In the timeline's order, read backwards (``products/partial_dates.py``). Annotates
+    ``latest_day`` (``latest_possible_day()``: the ``updated`` of a feed's entry) and
+    ``same_day_number``: 1 for the first event of its product with this kind and date, 2 for
+    the next (two indications may lose their orphan designations in the same month), so that
+    each has its own stable name.
     An event with no date, month, year or "no later than" is left out. One query.
     """
-    from products.models import AuthorisationEvent
+    from products.models.timeline import AuthorisationEvent, event_order
 
     selected = products.order_by().values("pk")
     same_day = [F("product_id"), F("kind"), F("date"), F("date_partial"), F("known_by")]
     return (
         AuthorisationEvent.objects.filter(product__in=selected)
         .annotate(
-            latest_day=latest_possible_day(),
+            latest_day=latest_possible_day("date", "date_partial", "known_by"),
             same_day_number=Window(RowNumber(), partition_by=same_day, order_by=F("id").asc()),
         )
         .filter(latest_day__isnull=False)
         .select_related("product")
-        .order_by(F("latest_day").desc(), F("id").desc())[:limit]
+        .order_by(event_order().desc(), F("id").desc())[:limit]
     )
 
 

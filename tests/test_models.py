@@ -9,7 +9,15 @@ from django.db import IntegrityError, transaction
 
 from products.choices import EventKind, Status
 from products.importers.catalogue import CatalogueError, load_catalogue
-from products.models import AuthorisationEvent, Category, Product
+from products.models import (
+    AuthorisationEvent,
+    Category,
+    Company,
+    MechanismOfAction,
+    Product,
+    Slugged,
+    TherapeuticArea,
+)
 
 
 def refused_by_database(queryset, **values):
@@ -123,3 +131,14 @@ def test_reloading_the_catalogue_changes_no_fact(catalogue, catalogue_data):
         list(Product.objects.order_by("slug").values("slug", "status", "status_date", "inn"))
         == before
     )
+
+
+@pytest.mark.parametrize(
+    "model", [Category, MechanismOfAction, TherapeuticArea, Company, Product], ids=str
+)
+def test_every_slugged_model_refuses_a_malformed_slug_by_the_one_rule(catalogue, model):
+    [rule] = [c for c in model._meta.constraints if c.name.endswith("_slug_format")]
+    assert rule.condition == Slugged._meta.constraints[0].condition
+    assert rule.name == f"products_{model._meta.model_name}_slug_format"
+    first = model.objects.order_by("pk").first()
+    assert refused_by_database(model.objects.filter(pk=first.pk), slug="Not A Slug")

@@ -5,10 +5,16 @@ import random
 
 import pytest
 from django.contrib.postgres.search import SearchVectorField
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Func
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from products.choices import EventKind
 from products.models import (
+    TIMELINE_ORDER,
+    AuthorisationEvent,
     Company,
     Indication,
     Product,
@@ -16,7 +22,21 @@ from products.models import (
     SearchWord,
     TherapeuticArea,
 )
-from products.querysets import search_terms, search_units, suggest_spelling, term_query
+from products.models.timeline import event_order
+from products.partial_dates import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    partial_date_order_value,
+    partial_date_sort_key,
+)
+from products.querysets import (
+    events_newest_first,
+    latest_events,
+    search_terms,
+    search_units,
+    suggest_spelling,
+    term_query,
+)
 from tests.factories import CompanyFactory, MechanismOfActionFactory, ProductFactory
 
 CD19_CAR_T = {"kymriah", "yescarta", "tecartus", "breyanzi", "aucatzyl"}
@@ -439,3 +459,143 @@ def test_did_you_mean_corrects_only_misspelt_words(catalogue):
     assert suggest_spelling("luxtruna") == "luxturna"
     assert suggest_spelling("kymriah") == ""
     assert suggest_spelling("zzzzzzzz") == ""
+
+
+# The one order of exact, partial and "no later than" dates (products/partial_dates.py) --------
+
+#: Real rows (date, month or year, "no later than") in the one order: at the last day each can
+#: have happened, the more precisely known first; nothing known last.
+IN_TIME_ORDER = [
+    ("2018-06-03", "", None),
+    ("2018-06-30", "", None),
+    (None, "2018-06", None),
+    (None, "", "2018-06-30"),
+    (None, "", "2018-07-01"),
+    ("2018-12-31", "", None),
+    (None, "2018-12", None),
+    (None, "2018", None),
+    (None, "", "2018-12-31"),
+    (None, "2019-02", None),  # ends on the 28th
+    ("2020-02-29", "", None),
+    (None, "2020-02", None),  # ends on the 29th
+    (None, "", None),
+]
+
+
+def label(date, partial: str, known_by) -> str:
+    date, known_by = (str(day) if day else None for day in (date, known_by))
+    return date or partial or (f"by {known_by}" if known_by else "not known")
+
+
+def labels(events) -> list[str]:
+    return [label(e.date, e.date_partial, e.known_by) for e in events]
+
+
+def product_with_events(rows) -> Product:
+    """A product whose timeline holds ``rows``, entered in another order than time's."""
+    product = ProductFactory(events=[])
+    shuffled = list(rows)
+    random.Random(15).shuffle(shuffled)
+    for date, partial, known_by in shuffled:
+        AuthorisationEvent.objects.create(
+            product=product,
+            kind=EventKind.OTHER,
+            date=date and datetime.date.fromisoformat(date),
+            date_partial=partial,
+            known_by=known_by and datetime.date.fromisoformat(known_by),
+        )
+    return product
+
+
+def test_a_day_sorts_before_its_month_its_year_and_a_no_later_than_date_everywhere(catalogue):
+    from products.admin import AuthorisationEventAdmin, AuthorisationEventInline
+
+    product = product_with_events(IN_TIME_ORDER)
+    in_order = [label(*row) for row in IN_TIME_ORDER]
+    events = product.events.all()
+    assert labels(events) == in_order  # AuthorisationEvent.Meta.ordering
+    assert AuthorisationEventInline.ordering == TIMELINE_ORDER
+    assert AuthorisationEventAdmin.ordering == ("product__name", *TIMELINE_ORDER)
+    assert labels(events.order_by(*TIMELINE_ORDER)) == in_order  # the admin's
+    shuffled = list(events)
+    random.Random(3).shuffle(shuffled)
+    assert labels(sorted(shuffled, key=AuthorisationEvent.sort_key)) == in_order  # in memory
+    assert labels(product.timeline) == in_order
+    dated = [name for name in in_order if not name.startswith(("by ", "not known"))]
+    newest = latest_events(AuthorisationEvent.objects.filter(product=product), limit=20)
+    assert labels(newest) == dated[::-1]  # the home page's latest changes
+    feed = events_newest_first(Product.objects.filter(pk=product.pk), limit=20)
+    assert labels(feed) == in_order[:-1][::-1]  # a product's feed: no place, no entry
+
+
+def test_products_order_by_their_first_authorisation_in_the_same_order(catalogue):
+    dates = [("2018-06-03", ""), (None, "2018-06"), ("2018-12-31", ""), (None, "2018"), (None, "")]
+    for number, (date, partial) in enumerate(dates):
+        ProductFactory(
+            slug=f"order-{number}",
+            authorisation_date=date and datetime.date.fromisoformat(date),
+            authorisation_date_partial=partial,
+        )
+    chosen = Product.objects.filter(slug__startswith="order-")
+    oldest = [p.slug for p in chosen.ordered(["authorisation_date"])]
+    newest = [p.slug for p in chosen.ordered(["-authorisation_date"])]
+    assert oldest == ["order-0", "order-1", "order-2", "order-3", "order-4"]
+    assert newest == ["order-3", "order-2", "order-1", "order-0", "order-4"]  # unknown last
+    python = sorted(
+        chosen,
+        key=lambda p: partial_date_sort_key(p.authorisation_date, p.authorisation_date_partial),
+    )
+    assert [p.slug for p in python] == oldest
+
+
+days = st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE)
+partial_dates = st.builds(
+    lambda day, to_month: f"{day:%Y-%m}" if to_month else f"{day:%Y}", days, st.booleans()
+)
+#: Any row the constraints allow: a day, a month or year, or a "no later than" date or nothing.
+event_dates = st.one_of(
+    st.tuples(days, st.just(""), st.none()),
+    st.tuples(st.none(), partial_dates, st.none()),
+    st.tuples(st.none(), st.just(""), st.none() | days),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(event_dates, min_size=1, max_size=12))
+def test_sql_and_python_give_each_row_the_same_place_in_time(catalogue, rows):
+    product = Product.objects.get(slug="kymriah")
+    savepoint = transaction.savepoint()
+    try:
+        created = [
+            AuthorisationEvent.objects.create(
+                product=product, kind=EventKind.OTHER, date=d, date_partial=p, known_by=k
+            )
+            for d, p, k in rows
+        ]
+        in_sql = dict(
+            AuthorisationEvent.objects.filter(pk__in=[e.pk for e in created])
+            .annotate(order=event_order())
+            .values_list("pk", "order")
+        )
+        assert in_sql == {
+            e.pk: partial_date_order_value(e.date, e.date_partial, e.known_by) for e in created
+        }
+        in_memory = sorted(created, key=lambda e: (AuthorisationEvent.sort_key(e), e.pk))
+        timeline = product.events.filter(pk__in=in_sql)
+        assert [e.pk for e in timeline] == [e.pk for e in in_memory]
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def test_the_newest_events_are_read_from_the_timeline_index(catalogue):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    with CaptureQueriesContext(connection) as queries:
+        assert latest_events(AuthorisationEvent.objects.all(), limit=5)
+    [query] = queries.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan Backward using products_event_order" in plan, plan

@@ -21,7 +21,8 @@ from products.choices import (
     Status,
 )
 from products.flags import FLAGS
-from products.models import ATC_PATTERN, partial_date_sort_key, slugify_name
+from products.models import ATC_PATTERN, slugify_name
+from products.partial_dates import partial_date_sort_key
 
 CATEGORIES = [
     {
@@ -169,26 +170,32 @@ def category_slug(text: str | None) -> str | None:
     return None
 
 
-def cell_source(text: str | None) -> str | None:
+#: The sheet's words (the beginning of its text) for each cell source and delivery.
+CELL_SOURCES = {
+    "autologous": CellSource.AUTOLOGOUS,
+    "allogeneic": CellSource.ALLOGENEIC,
+    "not applicable": CellSource.NONE,
+}
+DELIVERIES = {"ex vivo": Delivery.EX_VIVO, "in vivo": Delivery.IN_VIVO}
+
+
+def vocabulary_value(text: str | None, values: dict[str, str], what: str) -> str | None:
+    """The value whose words begin ``text`` ("autologous T cells" -> autologous); None where
+    the sheet says nothing; an error where it says something unknown."""
     if not text:
         return None
-    if text.startswith("autologous"):
-        return CellSource.AUTOLOGOUS.value
-    if text.startswith("allogeneic"):
-        return CellSource.ALLOGENEIC.value
-    if text == "not applicable":
-        return CellSource.NONE.value
-    raise FactSheetError(f"unknown cell source: {text!r}")
+    for words, value in values.items():
+        if text.startswith(words):
+            return str(value)
+    raise FactSheetError(f"unknown {what}: {text!r}")
+
+
+def cell_source(text: str | None) -> str | None:
+    return vocabulary_value(text, CELL_SOURCES, "cell source")
 
 
 def delivery(text: str | None) -> str | None:
-    if not text:
-        return None
-    if text.startswith("ex vivo"):
-        return Delivery.EX_VIVO.value
-    if text.startswith("in vivo"):
-        return Delivery.IN_VIVO.value
-    raise FactSheetError(f"unknown delivery: {text!r}")
+    return vocabulary_value(text, DELIVERIES, "delivery")
 
 
 def atc_code(text: str | None) -> str:
@@ -260,7 +267,7 @@ def curated_events(curation: dict[str, Any]) -> list[dict[str, Any]]:
 def sort_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     import datetime
 
-    def key(item: dict[str, Any]) -> tuple[int, int, int]:
+    def key(item: dict[str, Any]) -> tuple[bool, int]:
         date = datetime.date.fromisoformat(item["date"]) if item["date"] else None
         known_by = datetime.date.fromisoformat(item["known_by"]) if item["known_by"] else None
         return partial_date_sort_key(date, item["date_partial"], known_by)
