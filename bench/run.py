@@ -336,23 +336,12 @@ def bench_size(size: str, *, wrk: str, base_env: dict, settings: dict) -> dict:
             if key == "api_revalidation_304":  # the ETag this server gives (it names the host)
                 with urllib.request.urlopen(url, timeout=60) as response:
                     headers["If-None-Match"] = response.headers["ETag"]
-            if settings["warmup"]:
-                run_wrk(
-                    wrk,
-                    url,
-                    seconds=settings["warmup"],
-                    connections=settings["connections"],
-                    headers=headers,
+            # A warm-up (if any), then the run measured: the figures of the last.
+            for seconds in [settings["warmup"]] * bool(settings["warmup"]) + [settings["duration"]]:
+                figures = run_wrk(
+                    wrk, url, seconds=seconds, connections=settings["connections"], headers=headers
                 )
                 wait_until_idle(server.base, settings["workers"])
-            figures = run_wrk(
-                wrk,
-                url,
-                seconds=settings["duration"],
-                connections=settings["connections"],
-                headers=headers,
-            )
-            wait_until_idle(server.base, settings["workers"])
             results[key] = {"label": label, **endpoint, **figures}
             log(
                 f"{size}: {label:<22} {figures['rps']:8.1f} req/s  "

@@ -417,9 +417,8 @@ class TermListView(ListView):
 class CategoryListView(TermListView):
     """The four legal categories, what they mean, and how many products each has."""
 
-    model = Category
+    model = Category  # template: ListView's default, products/category_list.html
     path = "category"
-    template_name = "products/category_list.html"
     context_object_name = "categories"
     extra_context = {"nav": "categories"}
 

@@ -273,8 +273,25 @@ class VocabularyViewSet(CatalogueViewSet):
     filter_backends: tuple = ()
 
 
+def terms_with_counts(path: str, *, counted: str = "products"):
+    """The terms at ``path`` that a published product uses, with their ``product_count`` (the
+    products through ``counted``), by name."""
+    return (
+        Product.objects.published()
+        .terms_in_use(path)
+        .annotate(product_count=published_count(counted))
+        .order_by("name")
+    )
+
+
 def vocabulary_schema(plural: str, singular: str, serializer, example: OpenApiExample):
-    return extend_schema_view(
+    """The viewset's serializer and documentation."""
+
+    def decorate(viewset):
+        viewset.serializer_class = serializer
+        return documented(viewset)
+
+    documented = extend_schema_view(
         list=extend_schema(
             summary=f"List {plural}",
             description=(
@@ -304,6 +321,7 @@ def vocabulary_schema(plural: str, singular: str, serializer, example: OpenApiEx
             },
         ),
     )
+    return decorate
 
 
 @vocabulary_schema("categories", "category", CategorySerializer, examples.CATEGORY_LIST)
@@ -313,7 +331,6 @@ class CategoryViewSet(VocabularyViewSet):
     queryset = Category.objects.annotate(product_count=published_count("products")).order_by(
         "position", "name"
     )
-    serializer_class = CategorySerializer
 
 
 @vocabulary_schema(
@@ -323,15 +340,9 @@ class CategoryViewSet(VocabularyViewSet):
     examples.THERAPEUTIC_AREA_LIST,
 )
 class TherapeuticAreaViewSet(VocabularyViewSet):
-    """The EMA's therapeutic-area terms of the indications."""
+    """The EMA's therapeutic-area terms of the indications (counted through them)."""
 
-    queryset = (
-        Product.objects.published()
-        .terms_in_use("indications__therapeutic_areas")
-        .annotate(product_count=published_count("indications__product"))
-        .order_by("name")
-    )
-    serializer_class = TherapeuticAreaSerializer
+    queryset = terms_with_counts("indications__therapeutic_areas", counted="indications__product")
 
 
 @vocabulary_schema(
@@ -340,13 +351,7 @@ class TherapeuticAreaViewSet(VocabularyViewSet):
 class MechanismViewSet(VocabularyViewSet):
     """How the products work."""
 
-    queryset = (
-        Product.objects.published()
-        .terms_in_use("mechanisms")
-        .annotate(product_count=published_count("products"))
-        .order_by("name")
-    )
-    serializer_class = MechanismSerializer
+    queryset = terms_with_counts("mechanisms")
 
 
 @vocabulary_schema(
@@ -355,10 +360,4 @@ class MechanismViewSet(VocabularyViewSet):
 class HolderViewSet(VocabularyViewSet):
     """Marketing authorisation holders (and applicants)."""
 
-    queryset = (
-        Product.objects.published()
-        .terms_in_use("holder")
-        .annotate(product_count=published_count("products"))
-        .order_by("name")
-    )
-    serializer_class = HolderSerializer
+    queryset = terms_with_counts("holder")
