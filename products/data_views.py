@@ -23,24 +23,29 @@ from products import quality, releases
 from products.csv_export import BYTE_ORDER_MARK, FORMULA_STARTS, product_url_maker
 
 
-class ReleaseListView(TemplateView):
+class DataPageView(TemplateView):
+    """A page of the open-data section: the context of ``page_context()``, under "Data"."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "nav": "data", **self.page_context()}
+
+    def page_context(self) -> dict:
+        raise NotImplementedError
+
+
+class ReleaseListView(DataPageView):
     """Every release, newest first, with its date, size and checksums; the licence; citing."""
 
     template_name = "products/data_releases.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def page_context(self) -> dict:
         found = releases.list_releases()
-        context.update(
-            {
-                "nav": "data",
-                "releases": found,
-                "latest": found[0] if found else None,
-                "licence": releases.LICENCE,
-                "sources": releases.SOURCES,
-            }
-        )
-        return context
+        return {
+            "releases": found,
+            "latest": found[0] if found else None,
+            "licence": releases.LICENCE,
+            "sources": releases.SOURCES,
+        }
 
 
 def release_file(request, version: str, name: str):
@@ -81,24 +86,19 @@ def release_folder(request, version: str):
 QUALITY_COLUMNS = ("kind", "slug", "name", "fact", "catalogue", "ema", "side", "why", "url")
 
 
-class DataQualityView(TemplateView):
+class DataQualityView(DataPageView):
     """Where the catalogue is unsure, incomplete or at odds with the EMA's export."""
 
     template_name = "products/data_quality.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def page_context(self) -> dict:
         report = quality.build_report()
-        context.update(
-            {
-                "nav": "data",
-                "report": report,
-                "sections": report.by_kind(),
-                "share": quality.verified_share(),
-                "stale_days": quality.STALE_AFTER.days,
-            }
-        )
-        return context
+        return {
+            "report": report,
+            "sections": report.by_kind(),
+            "share": quality.verified_share(),
+            "stale_days": quality.STALE_AFTER.days,
+        }
 
 
 def _quality_rows(request) -> tuple[quality.Report, list[dict]]:

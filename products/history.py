@@ -304,7 +304,10 @@ def recent_fact_changes(products, *, limit: int = 5, window: int = 40) -> list[R
 
     candidates: dict[int, datetime.datetime] = {}
     sources = (
-        Product.history.filter(after_added("id")).values_list("id", "history_date"),
+        # A product's "+" record is its adding: never a change (and the index of 0013 skips it).
+        Product.history.exclude(history_type="+")
+        .filter(after_added("id"))
+        .values_list("id", "history_date"),
         Indication.history.filter(after_added("product_id")).values_list(
             "product_id", "history_date"
         ),

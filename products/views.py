@@ -395,24 +395,37 @@ def newest_dated_fact(product: Product, timeline) -> tuple[datetime.date | None,
     return max(dates, key=lambda pair: partial_date_sort_key(*pair), default=None)
 
 
-class CategoryListView(ListView):
-    """The four legal categories, what they mean, and how many products each has."""
+class TermListView(ListView):
+    """A vocabulary's terms, each with its public products: in the default list and not."""
 
-    model = Category
-    template_name = "products/category_list.html"
-    context_object_name = "categories"
-    extra_context = {"nav": "categories"}
+    #: The path from a product to the terms, as ``ProductQuerySet.count_by_vocabulary`` takes it.
+    path = ""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        listed, everything = listed_and_all_counts("category")
-        for category in context["categories"]:
-            category.listed_count = listed.get(category.slug, 0)
-            category.record_count = everything.get(category.slug, 0) - category.listed_count
+        listed, everything = listed_and_all_counts(self.path)
+        for term in context[self.context_object_name]:
+            term.listed_count = listed.get(term.slug, 0)
+            term.record_count = everything.get(term.slug, 0) - term.listed_count
+        context["record_statuses"] = record_statuses()
+        return self.with_counts(context, listed, everything)
+
+    def with_counts(self, context: dict, listed: dict, everything: dict) -> dict:
+        return context
+
+
+class CategoryListView(TermListView):
+    """The four legal categories, what they mean, and how many products each has."""
+
+    model = Category  # template: ListView's default, products/category_list.html
+    path = "category"
+    context_object_name = "categories"
+    extra_context = {"nav": "categories"}
+
+    def with_counts(self, context: dict, listed: dict, everything: dict) -> dict:
         context["not_known_count"] = listed.get(None, 0)
         context["not_known_record_count"] = everything.get(None, 0) - listed.get(None, 0)
         context["not_known_value"] = CATEGORY_NOT_KNOWN
-        context["record_statuses"] = record_statuses()
         return context
 
 
@@ -449,24 +462,17 @@ class CategoryDetailView(DetailView):
         return context
 
 
-class TherapeuticAreaListView(ListView):
+class TherapeuticAreaListView(TermListView):
     """Therapeutic areas with the number of products for each."""
 
     model = TherapeuticArea
+    path = "indications__therapeutic_areas"
     template_name = "products/therapeutic_area_list.html"
     context_object_name = "areas"
     extra_context = {"nav": "areas"}
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        listed, everything = listed_and_all_counts("indications__therapeutic_areas")
-        areas = []
-        for area in context["areas"]:
-            if not everything.get(area.slug):
-                continue  # named only by unpublished products
-            area.listed_count = listed.get(area.slug, 0)
-            area.record_count = everything[area.slug] - area.listed_count
-            areas.append(area)
+    def with_counts(self, context: dict, listed: dict, everything: dict) -> dict:
+        areas = [area for area in context["areas"] if everything.get(area.slug)]  # not drafts'
         context["areas"] = sorted(areas, key=lambda area: area.display_name.casefold())
         return context
 

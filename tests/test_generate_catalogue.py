@@ -1,13 +1,17 @@
-"""`generate_catalogue`: realistic, valid synthetic data, and never into a real catalogue."""
+"""`bench/generate.py`: realistic, valid synthetic data, never into a real catalogue, and a
+number of queries that does not grow with the size."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from bench.generate import GenerationRefused, generate, generate_catalogue
 from tests.test_backup import create_database, drop_database, manage, settings_dict  # noqa: F401
 
 CHECK = """
@@ -61,6 +65,12 @@ print(json.dumps({
 """
 
 
+def run_generate(*args: str, url: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``bench.generate``'s command line (``python -m bench.generate``) on the database ``url``."""
+    code = f"from bench.generate import main; main({list(args)!r})"
+    return manage("shell", "-c", code, url=url, check=check)
+
+
 @pytest.fixture
 def bench_database(settings_dict):  # noqa: F811
     name = f"bench_test_{os.getpid()}"
@@ -71,7 +81,7 @@ def bench_database(settings_dict):  # noqa: F811
 
 
 def test_generates_valid_related_searchable_products(bench_database):
-    output = manage("generate_catalogue", "--size=300", url=bench_database).stdout
+    output = run_generate("--size=300", url=bench_database).stdout
     assert "300 products" in output
     report = json.loads(manage("shell", "-c", CHECK, url=bench_database).stdout.splitlines()[-1])
     assert report["products"] == 300
@@ -87,13 +97,28 @@ def test_generates_valid_related_searchable_products(bench_database):
     assert report["lexicon"] > 300 and report["missing_words"] == 0  # the lexicon is complete
     assert report["found_by_typo"] is True
 
-    again = manage("generate_catalogue", "--size=300", "--if-needed", url=bench_database)
+    again = run_generate("--size=300", "--if-needed", url=bench_database)
     assert "already holds 300" in again.stdout
-    refused = manage("generate_catalogue", "--size=300", url=bench_database, check=False)
+    refused = run_generate("--size=300", url=bench_database, check=False)
     assert refused.returncode != 0 and "--replace" in refused.stderr
 
 
 def test_refuses_a_database_with_real_products(catalogue):
-    with pytest.raises(CommandError, match="holds real products"):
-        call_command("generate_catalogue", size=10)
+    with pytest.raises(GenerationRefused, match="holds real products"):
+        generate_catalogue(size=10)
     assert catalogue.filter(verification="synthetic").count() == 0
+
+
+def test_the_number_of_queries_does_not_grow_with_the_size(db, django_assert_max_num_queries):
+    """Vocabularies are written in bulk and their ids read back once: no query per row."""
+
+    def queries(size: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            counts = generate(size=size, seed=2, log=lambda message: None)
+        assert counts["products"] == size
+        return len(captured)
+
+    small = queries(20)
+    with django_assert_max_num_queries(small):
+        # 50 times the products, 5 times the holders and 15 more therapeutic areas.
+        generate(size=1000, seed=2, log=lambda message: None)

@@ -344,7 +344,9 @@ def test_a_misspelt_search_uses_the_lexicon_and_vector_indexes(catalogue):
     """The words like a misspelt one by the lexicon's trigram index, products by the vectors'.
 
     The lexicon gets the size of a large catalogue's; the few products would be read whole
-    without ``enable_seqscan = off``.
+    without ``enable_seqscan = off``, or through the published products' covering index of
+    migration 0013 (35 rows here; at 100,000 products the planner takes the vectors' index, as
+    ``make bench``'s plans show), which this test's transaction therefore drops.
     """
     letters = random.Random(1)
     SearchWord.objects.bulk_create(
@@ -357,6 +359,7 @@ def test_a_misspelt_search_uses_the_lexicon_and_vector_indexes(catalogue):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE products_searchword")
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("DROP INDEX products_product_published_facets")
     plan = Product.objects.published().held_authorisation().search("kimriah luxtruna").explain()
     assert "products_searchword_gist" in plan  # the nearest words
     assert "products_product_search_vector" in plan

@@ -8,15 +8,20 @@ The same ``CompareForm`` reads the parameter and the same ``build_comparison`` m
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from atmp_catalogue.middleware import MAX_QUERY_STRING
-from products.api.serializers import DetailSerializer
-from products.api.views import NOT_MODIFIED, THROTTLED, PublicReadOnlyMixin, bad_request_response
+from products.api.views import (
+    NOT_MODIFIED,
+    THROTTLED,
+    TOO_LONG,
+    PublicReadOnlyMixin,
+    bad_request_response,
+    cached_api,
+)
 from products.compare import MAX_PRODUCTS, MIN_PRODUCTS, CompareForm, build_comparison
 
 COMPARISON_SCHEMA = {
@@ -48,12 +53,6 @@ COMPARISON_SCHEMA = {
         },
     },
 }
-
-
-TOO_LONG = OpenApiResponse(
-    response=DetailSerializer,
-    description=f"The query string is longer than {MAX_QUERY_STRING:,} bytes.",
-)
 
 
 class CompareView(PublicReadOnlyMixin, APIView):
@@ -91,6 +90,7 @@ class CompareView(PublicReadOnlyMixin, APIView):
             429: THROTTLED,
         },
     )
+    @method_decorator(cached_api)
     def get(self, request, *args, **kwargs):
         form = CompareForm(request.query_params)
         if not form.is_valid():
@@ -121,11 +121,3 @@ class CompareView(PublicReadOnlyMixin, APIView):
                 ],
             }
         )
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("GET", "HEAD") and response.status_code == 200:
-            response.render()
-            set_response_etag(response)
-            return get_conditional_response(request, etag=response["ETag"], response=response)
-        return response

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.core.paginator import EmptyPage
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
-from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
-from django.utils.http import http_date, quote_etag
+from django.http import Http404, JsonResponse
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -24,7 +24,6 @@ from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
 
 from atmp_catalogue.middleware import MAX_QUERY_STRING
 from products.api import examples
@@ -37,15 +36,13 @@ from products.api.serializers import (
     ProductSerializer,
     TherapeuticAreaSerializer,
 )
-from products.caching import cache_key, catalogue_stamp, digest, lookup, release, store
+from products.caching import cached_page, conditional
 from products.choices import HELD_AUTHORISATION
 from products.filters import ProductFilterSet
 from products.models import SLUG_PATTERN, Category, Product
 
 #: How long a client or a CDN may reuse a response without asking again (seconds).
 CACHE_MAX_AGE = 300
-#: Bumped when the JSON of a product changes shape, so that old ETags stop matching.
-REPRESENTATION_VERSION = "1"
 
 SLUG_RE = re.compile(SLUG_PATTERN)
 
@@ -54,7 +51,8 @@ class CataloguePagination(PageNumberPagination):
     """``page`` and ``page_size`` (1 to ``CATALOGUE_MAX_PAGE_SIZE``); a bad value is a 400.
 
     DRF answers a page past the end with 404 and ignores a bad ``page_size``; SPEC.md makes both
-    the user's mistake, answered ``{"page": [...]}`` or ``{"page_size": [...]}``.
+    the user's mistake, answered ``{"page": [...]}`` or ``{"page_size": [...]}``. DRF's
+    ``paginate_queryset`` does the rest.
     """
 
     page_size_query_param = "page_size"
@@ -65,35 +63,20 @@ class CataloguePagination(PageNumberPagination):
         if raw is None:
             return self.page_size
         if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
-            raise ValidationError(
-                {
-                    self.page_size_query_param: [
-                        f"Give a whole number from 1 to {self.max_page_size}."
-                    ]
-                }
-            )
+            reason = f"Give a whole number from 1 to {self.max_page_size}."
+            raise ValidationError({self.page_size_query_param: [reason]})
         return int(raw)
 
-    def paginate_queryset(self, queryset, request, view=None):
-        self.request = request
-        page_size = self.get_page_size(request)
-        paginator = self.django_paginator_class(queryset, page_size)
-        raw = request.query_params.get(self.page_query_param, "1")
-        if raw in self.last_page_strings:
-            raw = str(paginator.num_pages)
-        if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+    def get_page_number(self, request, paginator):
+        """DRF's page number, checked here (where the paginator is known): a bad one is a 400."""
+        raw = super().get_page_number(request, paginator)
+        if not (str(raw).isascii() and str(raw).isdigit() and int(raw) >= 1):
             raise ValidationError({self.page_query_param: ["Give a page number: 1, 2, 3…"]})
-        number = int(raw)
-        if number > paginator.num_pages:
-            raise ValidationError(
-                {
-                    self.page_query_param: [
-                        f"Page {number} is past the end: the last page is {paginator.num_pages}."
-                    ]
-                }
-            )
-        self.page = paginator.page(number)
-        return list(self.page)
+        try:
+            return paginator.validate_number(raw)
+        except EmptyPage:
+            reason = f"Page {raw} is past the end: the last page is {paginator.num_pages}."
+            raise ValidationError({self.page_query_param: [reason]}) from None
 
     def get_paginated_response_schema(self, schema):
         envelope = super().get_paginated_response_schema(schema)
@@ -158,6 +141,21 @@ def not_found(request, *args, **kwargs) -> JsonResponse:
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
+def public_get(view):
+    """A public GET of the catalogue: revalidated by its version with ``Cache-Control``.
+
+    Applied to ``dispatch``, so that a revalidation that still holds is a 304 before DRF's
+    negotiation, throttle and filtering (measured in bench/README.md: it pays).
+    """
+    return conditional(view, max_age=CACHE_MAX_AGE)
+
+
+def cached_api(view):
+    """The response rendered for this catalogue version: after DRF's throttle, before its
+    filtering, counting and serialising."""
+    return cached_page(view, kind="api")
+
+
 class PublicReadOnlyMixin:
     """Public, unauthenticated, read-only, and cacheable by clients and shared caches."""
 
@@ -174,11 +172,21 @@ class PublicReadOnlyMixin:
             raise Http404
         return super().get_object()
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("GET", "HEAD") and response.status_code in (200, 304):
-            patch_cache_control(response, public=True, max_age=CACHE_MAX_AGE)
-        return response
+    @method_decorator(public_get)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CatalogueViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
+    """A read-only collection of the catalogue, its responses kept per catalogue version."""
+
+    @method_decorator(cached_api)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @method_decorator(cached_api)
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
 
 PRODUCT_LIST_DESCRIPTION = """\
@@ -225,7 +233,7 @@ Responses carry `ETag`, `Last-Modified` (the catalogue's last change) and `Cache
         examples=[examples.PRODUCT],
     ),
 )
-class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
+class ProductViewSet(CatalogueViewSet):
     """Published products. The list is filtered by the same ``ProductFilterSet`` as the page."""
 
     queryset = Product.objects.published().with_related()
@@ -237,83 +245,6 @@ class ProductViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
-
-    def dispatch(self, request, *args, **kwargs):
-        # A revalidation of the JSON this catalogue version would send again is answered before
-        # DRF's negotiation, throttling and filtering: it costs what a trivial view costs (it is
-        # not counted by the throttle, as it makes no query and sends no body).
-        if request.method in ("GET", "HEAD") and "HTTP_IF_NONE_MATCH" in request.META:
-            self.stamp = catalogue_stamp(request)
-            self.etag = product_etag(self.stamp, request, "application/json")
-            if request.META["HTTP_IF_NONE_MATCH"] == self.etag:
-                response = self._stamp(HttpResponseNotModified())
-                patch_cache_control(response, public=True, max_age=CACHE_MAX_AGE)
-                return response
-        return super().dispatch(request, *args, **kwargs)
-
-    def list(self, request, *args, **kwargs):
-        cached = self._from_cache()
-        return super().list(request, *args, **kwargs) if cached is None else cached
-
-    def retrieve(self, request, *args, **kwargs):
-        cached = self._from_cache()
-        return super().retrieve(request, *args, **kwargs) if cached is None else cached
-
-    def _from_cache(self) -> HttpResponse | None:
-        """A 304, or the response already rendered for this catalogue version; else None.
-
-        The validators depend only on the catalogue version and the request, so a revalidation
-        costs one primary-key lookup: no filtering, counting or serialising. ``Last-Modified``
-        is the catalogue's last change (never older than the selection's own).
-        """
-        request = self.request
-        self.stamp = catalogue_stamp(request)
-        self.etag = product_etag(self.stamp, request, request.accepted_media_type)
-        last = self.stamp.changed_at
-        not_modified = get_conditional_response(
-            request, etag=self.etag, last_modified=int(last.timestamp()) if last else None
-        )
-        if not_modified is not None:
-            return self._stamp(not_modified)
-        hit = lookup(self._cache_key(), "api")
-        if hit is None:
-            self.computing = True  # finalize_response stores or releases it
-            return None
-        content, content_type = hit
-        return self._stamp(HttpResponse(content, content_type=content_type))
-
-    def _cache_key(self) -> str:
-        return cache_key("api", self.etag)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        computing = getattr(self, "computing", False)
-        try:
-            if getattr(self, "etag", None) and response.status_code == 200:
-                if computing and isinstance(response, Response):
-                    response.render()  # rendered now, kept for this catalogue version
-                    store(self._cache_key(), (response.content, response["Content-Type"]))
-                self._stamp(response)
-        finally:
-            if computing:
-                release(self._cache_key())
-        return response
-
-    def _stamp(self, response):
-        response["ETag"] = self.etag
-        if self.stamp.changed_at:
-            response["Last-Modified"] = http_date(self.stamp.changed_at.timestamp())
-        return response
-
-
-def product_etag(stamp, request, media_type: str) -> str:
-    """The validator of a product response: the catalogue version, the URL and the format.
-
-    The URL is absolute (scheme, host, path and query), as the links in the response are: one
-    allowed host's response is never served, nor validated, for another.
-    """
-    url = request.build_absolute_uri()
-    return quote_etag(digest(REPRESENTATION_VERSION, stamp.key, url, media_type))
 
 
 def published_count(relation: str) -> Count:
@@ -330,8 +261,8 @@ def published_count(relation: str) -> Count:
     )
 
 
-class VocabularyViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
-    """A vocabulary with its product counts (one query per page); ETag from the content.
+class VocabularyViewSet(CatalogueViewSet):
+    """A vocabulary with its product counts (one query per page), kept per catalogue version.
 
     Holders, mechanisms and therapeutic areas list the terms a published product uses
     (``ProductQuerySet.terms_in_use``): a draft's new term is a 404 until it is published.
@@ -341,17 +272,26 @@ class VocabularyViewSet(PublicReadOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     filter_backends: tuple = ()
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("GET", "HEAD") and response.status_code == 200:
-            response.render()
-            set_response_etag(response)
-            return get_conditional_response(request, etag=response["ETag"], response=response)
-        return response
+
+def terms_with_counts(path: str, *, counted: str = "products"):
+    """The terms at ``path`` that a published product uses, with their ``product_count`` (the
+    products through ``counted``), by name."""
+    return (
+        Product.objects.published()
+        .terms_in_use(path)
+        .annotate(product_count=published_count(counted))
+        .order_by("name")
+    )
 
 
 def vocabulary_schema(plural: str, singular: str, serializer, example: OpenApiExample):
-    return extend_schema_view(
+    """The viewset's serializer and documentation."""
+
+    def decorate(viewset):
+        viewset.serializer_class = serializer
+        return documented(viewset)
+
+    documented = extend_schema_view(
         list=extend_schema(
             summary=f"List {plural}",
             description=(
@@ -381,6 +321,7 @@ def vocabulary_schema(plural: str, singular: str, serializer, example: OpenApiEx
             },
         ),
     )
+    return decorate
 
 
 @vocabulary_schema("categories", "category", CategorySerializer, examples.CATEGORY_LIST)
@@ -390,7 +331,6 @@ class CategoryViewSet(VocabularyViewSet):
     queryset = Category.objects.annotate(product_count=published_count("products")).order_by(
         "position", "name"
     )
-    serializer_class = CategorySerializer
 
 
 @vocabulary_schema(
@@ -400,15 +340,9 @@ class CategoryViewSet(VocabularyViewSet):
     examples.THERAPEUTIC_AREA_LIST,
 )
 class TherapeuticAreaViewSet(VocabularyViewSet):
-    """The EMA's therapeutic-area terms of the indications."""
+    """The EMA's therapeutic-area terms of the indications (counted through them)."""
 
-    queryset = (
-        Product.objects.published()
-        .terms_in_use("indications__therapeutic_areas")
-        .annotate(product_count=published_count("indications__product"))
-        .order_by("name")
-    )
-    serializer_class = TherapeuticAreaSerializer
+    queryset = terms_with_counts("indications__therapeutic_areas", counted="indications__product")
 
 
 @vocabulary_schema(
@@ -417,13 +351,7 @@ class TherapeuticAreaViewSet(VocabularyViewSet):
 class MechanismViewSet(VocabularyViewSet):
     """How the products work."""
 
-    queryset = (
-        Product.objects.published()
-        .terms_in_use("mechanisms")
-        .annotate(product_count=published_count("products"))
-        .order_by("name")
-    )
-    serializer_class = MechanismSerializer
+    queryset = terms_with_counts("mechanisms")
 
 
 @vocabulary_schema(
@@ -432,10 +360,4 @@ class MechanismViewSet(VocabularyViewSet):
 class HolderViewSet(VocabularyViewSet):
     """Marketing authorisation holders (and applicants)."""
 
-    queryset = (
-        Product.objects.published()
-        .terms_in_use("holder")
-        .annotate(product_count=published_count("products"))
-        .order_by("name")
-    )
-    serializer_class = HolderSerializer
+    queryset = terms_with_counts("holder")

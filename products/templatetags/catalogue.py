@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -95,7 +96,13 @@ def authorisation_chart(rows: list[dict], categories: list, *, chart_id: str = "
     years = list(range(min(by_year), max(by_year) + 1))
     totals = {year: sum(by_year[year].values()) for year in years}
     peak = max(totals.values())
-    step = 1 if peak <= 6 else 2 if peak <= 12 else 5
+    # At most about six gridlines whatever the peak: 1, 2, 5, 10, 20, 50, 100… products apart.
+    step = next(
+        step
+        for power in itertools.count()
+        for step in (10**power, 2 * 10**power, 5 * 10**power)
+        if peak <= 6 * step
+    )
     top = math.ceil(peak / step) * step
 
     width, height = 720, 280

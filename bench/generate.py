@@ -1,5 +1,8 @@
 """Generate a synthetic catalogue of a given size, for the benchmark (``make bench``).
 
+``python -m bench.generate --size N [--seed S] [--replace | --if-needed]``, with
+``DATABASE_URL`` naming a benchmark database (``bench/run.py`` runs it for each size).
+
 The data looks like the real catalogue, only more of it: the four legal categories, mechanisms
 that combine a modality with a target, the EMA's MeSH-style therapeutic areas, invented holders,
 one to four indications and two to six dated events per product, every status of the register
@@ -12,40 +15,39 @@ Every product is marked ``verification="synthetic"``. The command refuses a data
 any other product, and the database of ``make run``: it writes only into a benchmark database
 (``DATABASE_URL`` naming, e.g., the embedded server in ``.data/bench-postgres``). Rows go in with
 PostgreSQL's ``COPY``: 100,000 products, with their indications, events and first history
-records, take well under a minute.
+records, take well under a minute. The vocabularies go in with ``bulk_create`` and their ids are
+read back once each: the number of queries does not grow with the size.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import itertools
 import json
+import os
 import random
+import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import django
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.core.management.color import no_style
-from django.db import connection, models, transaction
-from django.utils import timezone
 
-from atmp_catalogue.localdb import DATABASE_NAME
-from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status
-from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
-from products.models import (
-    AuthorisationEvent,
-    Category,
-    Company,
-    Indication,
-    MechanismOfAction,
-    Product,
-    SearchWord,
-    TherapeuticArea,
-    slugify_name,
-)
+if not settings.configured:  # run as ``python -m bench.generate``, not imported by Django code
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atmp_catalogue.settings")
+    django.setup()
+
+from django.core.management.color import no_style  # noqa: E402
+from django.db import connection, models, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from atmp_catalogue.localdb import DATABASE_NAME  # noqa: E402
+from products import models as catalogue  # noqa: E402
+from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status  # noqa: E402
+from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION  # noqa: E402
 
 SYNTHETIC = "synthetic"
 #: Products were entered or last changed at some second of the last five years.
@@ -83,119 +85,45 @@ ENDING_EVENT = {
     Status.REVOKED: EventKind.REVOCATION,
 }
 
-# Modalities: (name pattern, mechanism description, category slug, cell source, delivery,
-# platform, INN stem builder key, ATC codes).
-MODALITIES: Sequence[dict[str, Any]] = (
-    {
-        "name": "{target}-directed CAR-T cells",
-        "category": "gene-therapy",
-        "cell_source": "autologous",
-        "delivery": "ex-vivo",
-        "platform": "CAR-T (lentiviral vector)",
-        "inn": ("cabtagene", "leucel"),
-        "atc": ("L01XL", "L01XL04", "L01XL08", "L01"),
-        "targets": "antigens",
-    },
-    {
-        "name": "Allogeneic {target}-directed CAR-NK cells",
-        "category": "gene-therapy",
-        "cell_source": "allogeneic",
-        "delivery": "ex-vivo",
-        "platform": "CAR-NK (cord-blood natural killer cells)",
-        "inn": ("cabtagene", "leucel"),
-        "atc": ("L01XL", ""),
-        "targets": "antigens",
-    },
-    {
-        "name": "{target} TCR-engineered T cells",
-        "category": "gene-therapy",
-        "cell_source": "autologous",
-        "delivery": "ex-vivo",
-        "platform": "TCR-T (lentiviral vector)",
-        "inn": ("tagene", "leucel"),
-        "atc": ("L01XL", ""),
-        "targets": "antigens",
-    },
-    {
-        "name": "AAV {target} gene replacement in vivo",
-        "category": "gene-therapy",
-        "cell_source": "none",
-        "delivery": "in-vivo",
-        "platform": "AAV9",
-        "inn": ("gene", "parvovec"),
-        "atc": ("M09AX09", "B02BD16", "S01XA27", ""),
-        "targets": "genes",
-    },
-    {
-        "name": "Lentiviral {target} gene addition in haematopoietic stem cells",
-        "category": "gene-therapy",
-        "cell_source": "autologous",
-        "delivery": "ex-vivo",
-        "platform": "lentiviral vector, transduced haematopoietic stem/progenitor cells",
-        "inn": ("gene", "autotemcel"),
-        "atc": ("B06AX05", "N07", ""),
-        "targets": "genes",
-    },
-    {
-        "name": "CRISPR-Cas9 editing of {target} in haematopoietic stem cells",
-        "category": "gene-therapy",
-        "cell_source": "autologous",
-        "delivery": "ex-vivo",
-        "platform": "CRISPR-Cas9 edited CD34+ cells",
-        "inn": ("glogene", "autotemcel"),
-        "atc": ("B06AX05", ""),
-        "targets": "genes",
-    },
-    {
-        "name": "Oncolytic virus expressing {target}",
-        "category": "gene-therapy",
-        "cell_source": "none",
-        "delivery": "in-vivo",
-        "platform": "HSV-1 oncolytic virus",
-        "inn": ("gene", "laherparepvec"),
-        "atc": ("L01XX51", ""),
-        "targets": "payloads",
-    },
-    {
-        "name": "{target}-specific T cells",
-        "category": "somatic-cell-therapy",
-        "cell_source": "allogeneic",
-        "delivery": "ex-vivo",
-        "platform": "virus-specific T cells (not genetically modified)",
-        "inn": ("", "leucel"),
-        "atc": ("L03", ""),
-        "targets": "viruses",
-    },
-    {
-        "name": "Mesenchymal stromal cells modulating {target}",
-        "category": "somatic-cell-therapy",
-        "cell_source": "allogeneic",
-        "delivery": "in-vivo",
-        "platform": "MSC (expanded adipose-derived mesenchymal stromal cells)",
-        "inn": ("", "strocel"),
-        "atc": ("L04", ""),
-        "targets": "payloads",
-    },
-    {
-        "name": "Engineered {target} tissue graft",
-        "category": "tissue-engineered",
-        "cell_source": "autologous",
-        "delivery": "ex-vivo",
-        "platform": "cultured cells on a collagen scaffold",
-        "inn": ("", "temcel"),
-        "atc": ("M09AX02", "S01XA19", ""),
-        "targets": "tissues",
-    },
-    {
-        "name": "{target} cells on an integral medical device",
-        "category": "combined",
-        "cell_source": "autologous",
-        "delivery": "ex-vivo",
-        "platform": "cells seeded on a CE-marked membrane (combined ATMP)",
-        "inn": ("", "temcel"),
-        "atc": ("M09AX02", ""),
-        "targets": "tissues",
-    },
+# Modalities: name pattern, category slug, cell source, delivery, platform, INN stems, ATC codes,
+# and the kind of target that fills the pattern.
+MODALITY_FIELDS = (
+    "name", "category", "cell_source", "delivery", "platform", "inn", "atc", "targets",
+)  # fmt: skip
+MODALITY_ROWS = (
+    ("{target}-directed CAR-T cells", "gene-therapy", "autologous", "ex-vivo",
+     "CAR-T (lentiviral vector)", ("cabtagene", "leucel"),
+     ("L01XL", "L01XL04", "L01XL08", "L01"), "antigens"),
+    ("Allogeneic {target}-directed CAR-NK cells", "gene-therapy", "allogeneic", "ex-vivo",
+     "CAR-NK (cord-blood natural killer cells)", ("cabtagene", "leucel"), ("L01XL", ""),
+     "antigens"),
+    ("{target} TCR-engineered T cells", "gene-therapy", "autologous", "ex-vivo",
+     "TCR-T (lentiviral vector)", ("tagene", "leucel"), ("L01XL", ""), "antigens"),
+    ("AAV {target} gene replacement in vivo", "gene-therapy", "none", "in-vivo", "AAV9",
+     ("gene", "parvovec"), ("M09AX09", "B02BD16", "S01XA27", ""), "genes"),
+    ("Lentiviral {target} gene addition in haematopoietic stem cells", "gene-therapy",
+     "autologous", "ex-vivo",
+     "lentiviral vector, transduced haematopoietic stem/progenitor cells",
+     ("gene", "autotemcel"), ("B06AX05", "N07", ""), "genes"),
+    ("CRISPR-Cas9 editing of {target} in haematopoietic stem cells", "gene-therapy",
+     "autologous", "ex-vivo", "CRISPR-Cas9 edited CD34+ cells", ("glogene", "autotemcel"),
+     ("B06AX05", ""), "genes"),
+    ("Oncolytic virus expressing {target}", "gene-therapy", "none", "in-vivo",
+     "HSV-1 oncolytic virus", ("gene", "laherparepvec"), ("L01XX51", ""), "payloads"),
+    ("{target}-specific T cells", "somatic-cell-therapy", "allogeneic", "ex-vivo",
+     "virus-specific T cells (not genetically modified)", ("", "leucel"), ("L03", ""), "viruses"),
+    ("Mesenchymal stromal cells modulating {target}", "somatic-cell-therapy", "allogeneic",
+     "in-vivo", "MSC (expanded adipose-derived mesenchymal stromal cells)", ("", "strocel"),
+     ("L04", ""), "payloads"),
+    ("Engineered {target} tissue graft", "tissue-engineered", "autologous", "ex-vivo",
+     "cultured cells on a collagen scaffold", ("", "temcel"), ("M09AX02", "S01XA19", ""),
+     "tissues"),
+    ("{target} cells on an integral medical device", "combined", "autologous", "ex-vivo",
+     "cells seeded on a CE-marked membrane (combined ATMP)", ("", "temcel"), ("M09AX02", ""),
+     "tissues"),
+)  # fmt: skip
+MODALITIES: Sequence[dict[str, Any]] = tuple(
+    dict(zip(MODALITY_FIELDS, row, strict=True)) for row in MODALITY_ROWS
 )
 TARGETS = {
     "antigens": (
@@ -318,7 +246,7 @@ class CatalogueGenerator:
             rows.append(
                 {
                     "name": name[0].upper() + name[1:],
-                    "slug": slugify_name(name),
+                    "slug": catalogue.slugify_name(name),
                     "description": (
                         f"{name[0].upper() + name[1:]}: {modality['platform']} acting on "
                         f"{target}, given {modality['delivery'].replace('-', ' ')}."
@@ -485,7 +413,7 @@ class CatalogueGenerator:
             status = self.random.choices(statuses, cum_weights=cumulative)[0]
             events, dates = self.timeline(status)
             name = self.brand_name()
-            slug = slugify_name(name)
+            slug = catalogue.slugify_name(name)
             inn = self.inn(modality["inn"])
             orphan = self.flag(0.55)
             indications = []
@@ -582,241 +510,275 @@ def dropped_indexes(cursor, table: str) -> list[str]:
     return [definition for _name, definition in rows]
 
 
-class Command(BaseCommand):
-    help = "Fill a benchmark database with a realistic synthetic catalogue of --size products."
+class GenerationRefused(Exception):
+    """The database is not one to fill with synthetic products; nothing was written."""
 
-    def add_arguments(self, parser):
-        parser.add_argument("--size", type=int, required=True, help="Number of products.")
-        parser.add_argument("--seed", type=int, default=1, help="Same seed, same catalogue.")
-        parser.add_argument(
-            "--replace",
-            action="store_true",
-            help="Delete an earlier synthetic catalogue in this database first.",
+
+def generate_catalogue(
+    *, size: int, seed: int = 1, replace: bool = False, if_needed: bool = False, verbose=False
+) -> str:
+    """Fill the database of ``DATABASE_URL`` with ``size`` synthetic products; say what was done.
+
+    Refuses (``GenerationRefused``) a size out of range, the database of ``make run``, a database
+    holding real products, and one holding synthetic ones unless ``replace`` or ``if_needed``.
+    """
+    if not 1 <= size <= 900_000:
+        raise GenerationRefused(f"--size must be between 1 and 900000, not {size}")
+    database = settings.DATABASES["default"]["NAME"]
+    if database == DATABASE_NAME:
+        raise GenerationRefused(
+            f"refusing to write synthetic data into {database!r}, the database of make run; "
+            "set DATABASE_URL to a benchmark database (make bench does)"
         )
-        parser.add_argument(
-            "--if-needed",
-            action="store_true",
-            help="Do nothing if the database already holds --size synthetic products; "
-            "replace a synthetic catalogue of another size.",
+    if catalogue.Product.objects.exclude(verification=SYNTHETIC).exists():
+        raise GenerationRefused(
+            f"database {database!r} holds real products; refusing to add synthetic ones"
         )
-
-    def handle(self, *args, size: int, seed: int, replace: bool, if_needed: bool, **options):
-        if not 1 <= size <= 900_000:
-            raise CommandError(f"--size must be between 1 and 900000, not {size}")
-        database = settings.DATABASES["default"]["NAME"]
-        if database == DATABASE_NAME:
-            raise CommandError(
-                f"refusing to write synthetic data into {database!r}, the database of make run; "
-                "set DATABASE_URL to a benchmark database (make bench does)"
-            )
-        if Product.objects.exclude(verification=SYNTHETIC).exists():
-            raise CommandError(
-                f"database {database!r} holds real products; refusing to add synthetic ones"
-            )
-        existing = Product.objects.count()
-        if if_needed and existing == size:
-            self.stdout.write(f"{database!r} already holds {size} synthetic products")
-            return
-        if existing and not (replace or if_needed):
-            raise CommandError(
-                f"database {database!r} already holds {existing} synthetic "
-                "products; add --replace to generate them again"
-            )
-        self.verbosity = options["verbosity"]
-        self.started = time.monotonic()
-        with transaction.atomic():
-            counts = self.generate(size=size, seed=seed)
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")  # the planner needs statistics of the new rows
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            if cursor.fetchone()[0]:
-                # Write the new pages out now, not while the benchmark measures.
-                cursor.execute("CHECKPOINT")
-        elapsed = time.monotonic() - self.started
-        summary = ", ".join(f"{count} {name}" for name, count in counts.items())
-        self.stdout.write(f"generated {summary} into {database!r} in {elapsed:.1f} s")
-
-    def log(self, message: str) -> None:
-        if self.verbosity >= 2:
-            self.stdout.write(message)
-
-    def generate(self, *, size: int, seed: int) -> dict[str, int]:
-        tables = [
-            Product.history.model,
-            Indication.history.model,
-            AuthorisationEvent.history.model,
-            AuthorisationEvent,
-            Indication.therapeutic_areas.through,
-            Indication,
-            Product.mechanisms.through,
-            Product,
-            Company,
-            TherapeuticArea,
-            MechanismOfAction,
-            SearchWord,  # the lexicon of the replaced catalogue's words
-        ]
-        with connection.cursor() as cursor:
-            names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
-            cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            superuser = cursor.fetchone()[0]
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            if superuser:
-                # Row triggers (those of the search document, those of the foreign keys) stay
-                # quiet while the related rows go in; see below.
-                cursor.execute("SET LOCAL session_replication_role = replica")
-        generator = CatalogueGenerator(size, seed=seed)
-        counts: dict[str, int] = {}
-
-        categories = json.loads(
-            (Path(settings.BASE_DIR) / "fixtures" / "catalogue.json").read_text(encoding="utf-8")
-        )["categories"]
-        for item in categories:
-            Category.objects.update_or_create(slug=item["slug"], defaults=item)
-        category_ids = dict(Category.objects.values_list("slug", "pk"))
-
-        mechanisms = generator.mechanisms(20 + size // 200)
-        MechanismOfAction.objects.bulk_create(
-            MechanismOfAction(name=m["name"], slug=m["slug"], description=m["description"])
-            for m in mechanisms
+    existing = catalogue.Product.objects.count()
+    if if_needed and existing == size:
+        return f"{database!r} already holds {size} synthetic products"
+    if existing and not (replace or if_needed):
+        raise GenerationRefused(
+            f"database {database!r} already holds {existing} synthetic "
+            "products; add --replace to generate them again"
         )
-        mechanism_ids = dict(MechanismOfAction.objects.values_list("slug", "pk"))
-        counts["mechanisms"] = len(mechanisms)
+    started = time.monotonic()
 
-        area_names = THERAPEUTIC_AREAS[: max(31, min(len(THERAPEUTIC_AREAS), 31 + size // 100))]
-        TherapeuticArea.objects.bulk_create(
-            TherapeuticArea(name=name, slug=slugify_name(name)) for name in area_names
-        )
-        area_ids = [
-            dict(TherapeuticArea.objects.values_list("name", "pk"))[name] for name in area_names
-        ]
-        counts["therapeutic areas"] = len(area_ids)
+    def log(message: str) -> None:
+        if verbose:
+            print(f"{message} at {time.monotonic() - started:.1f} s", file=sys.stderr)
 
-        holder_names = generator.holders(max(10, size // 25))
-        Company.objects.bulk_create(
-            Company(name=name, slug=slugify_name(name)) for name in holder_names
-        )
-        holder_ids = [dict(Company.objects.values_list("name", "pk"))[n] for n in holder_names]
-        counts["holders"] = len(holder_ids)
+    with transaction.atomic():
+        counts = generate(size=size, seed=seed, log=log)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # the planner needs statistics of the new rows
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if cursor.fetchone()[0]:
+            # Write the new pages out now, not while the benchmark measures.
+            cursor.execute("CHECKPOINT")
+    elapsed = time.monotonic() - started
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    return f"generated {summary} into {database!r} in {elapsed:.1f} s"
 
-        product_fields = concrete_columns(Product)
-        history_fields = concrete_columns(Product.history.model)
-        indication_fields = concrete_columns(Indication)
-        event_fields = concrete_columns(AuthorisationEvent)
-        product_rows, history_rows, indication_rows, area_rows = [], [], [], []
-        mechanism_rows, event_rows = [], []
-        indication_id = event_id = 0
-        for item in generator.products(
-            mechanisms=mechanisms, holders=len(holder_ids), areas=len(area_ids)
-        ):
-            pk = item["number"]
-            area_names_of = []
-            for indication in item["indications"]:
-                indication_id += 1
-                first_area = area_names[indication["areas"][0]]
-                indication_rows.append(
-                    row_for(
-                        indication_fields,
-                        {
-                            "id": indication_id,
-                            "product_id": pk,
-                            "condition": f"{first_area}, {indication['condition'].lower()}",
-                            "population": indication["population"],
-                            "is_orphan": indication["is_orphan"],
-                            "position": indication["position"],
-                        },
-                    )
-                )
-                for area in indication["areas"]:
-                    area_rows.append((indication_id, area_ids[area]))
-                    area_names_of.append(area_names[area])
-            for mechanism in item["mechanisms"]:
-                mechanism_rows.append((pk, mechanism_ids[mechanism["slug"]]))
-            for event in item["events"]:
-                event_id += 1
-                event_rows.append(
-                    row_for(event_fields, {"id": event_id, "product_id": pk, **event})
-                )
-            values = {key: value for key, value in item.items() if key not in NOT_PRODUCT_COLUMNS}
-            values.update(
-                id=pk,
-                category_id=category_ids[item["category"]] if item["category"] else None,
-                holder_id=holder_ids[item["holder"]] if item["holder"] is not None else None,
-                ema_indication_text="; ".join(
-                    f"{area_names[row['areas'][0]]}, {row['condition'].lower()}"
-                    for row in item["indications"]
-                ),
-                verification=SYNTHETIC,
-                sources=["Synthetic data for the benchmark (generate_catalogue)"],
-                created_at=item["entered_at"],
-                updated_at=item["entered_at"],
-            )
-            product_rows.append(row_for(product_fields, values))
-            history_rows.append(
+
+def ids_by(model: type[models.Model], field: str, names: Sequence[str]) -> list[int]:
+    """The primary keys of the rows of ``model`` whose ``field`` is each of ``names``, in order
+    (one query)."""
+    ids = dict(model.objects.filter(**{f"{field}__in": names}).values_list(field, "pk"))
+    return [ids[name] for name in names]
+
+
+def generate(*, size: int, seed: int, log: Callable[[str], None] = print) -> dict[str, int]:
+    """Replace the catalogue's tables with a synthetic catalogue, in the caller's transaction."""
+    tables = [
+        catalogue.Product.history.model,
+        catalogue.Indication.history.model,
+        catalogue.AuthorisationEvent.history.model,
+        catalogue.AuthorisationEvent,
+        catalogue.Indication.therapeutic_areas.through,
+        catalogue.Indication,
+        catalogue.Product.mechanisms.through,
+        catalogue.Product,
+        catalogue.Company,
+        catalogue.TherapeuticArea,
+        catalogue.MechanismOfAction,
+        catalogue.SearchWord,  # the lexicon of the replaced catalogue's words
+    ]
+    with connection.cursor() as cursor:
+        names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
+        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        if superuser:
+            # Row triggers (those of the search document, those of the foreign keys) stay
+            # quiet while the related rows go in; see below.
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    generator = CatalogueGenerator(size, seed=seed)
+    counts: dict[str, int] = {}
+
+    categories = json.loads(
+        (Path(settings.BASE_DIR) / "fixtures" / "catalogue.json").read_text(encoding="utf-8")
+    )["categories"]
+    catalogue.Category.objects.bulk_create(
+        [catalogue.Category(**item) for item in categories],
+        update_conflicts=True,
+        unique_fields=["slug"],
+        update_fields=[field for field in categories[0] if field != "slug"],
+    )
+    category_ids = dict(catalogue.Category.objects.values_list("slug", "pk"))
+
+    mechanisms = generator.mechanisms(20 + size // 200)
+    catalogue.MechanismOfAction.objects.bulk_create(
+        catalogue.MechanismOfAction(name=m["name"], slug=m["slug"], description=m["description"])
+        for m in mechanisms
+    )
+    mechanism_ids = dict(catalogue.MechanismOfAction.objects.values_list("slug", "pk"))
+    counts["mechanisms"] = len(mechanisms)
+
+    area_names = THERAPEUTIC_AREAS[: max(31, min(len(THERAPEUTIC_AREAS), 31 + size // 100))]
+    catalogue.TherapeuticArea.objects.bulk_create(
+        catalogue.TherapeuticArea(name=name, slug=catalogue.slugify_name(name))
+        for name in area_names
+    )
+    area_ids = ids_by(catalogue.TherapeuticArea, "name", area_names)
+    counts["therapeutic areas"] = len(area_ids)
+
+    holder_names = generator.holders(max(10, size // 25))
+    catalogue.Company.objects.bulk_create(
+        catalogue.Company(name=name, slug=catalogue.slugify_name(name)) for name in holder_names
+    )
+    holder_ids = ids_by(catalogue.Company, "name", holder_names)
+    counts["holders"] = len(holder_ids)
+
+    product_fields = concrete_columns(catalogue.Product)
+    history_fields = concrete_columns(catalogue.Product.history.model)
+    indication_fields = concrete_columns(catalogue.Indication)
+    event_fields = concrete_columns(catalogue.AuthorisationEvent)
+    product_rows, history_rows, indication_rows, area_rows = [], [], [], []
+    mechanism_rows, event_rows = [], []
+    indication_id = event_id = 0
+    for item in generator.products(
+        mechanisms=mechanisms, holders=len(holder_ids), areas=len(area_ids)
+    ):
+        pk = item["number"]
+        area_names_of = []
+        for indication in item["indications"]:
+            indication_id += 1
+            first_area = area_names[indication["areas"][0]]
+            indication_rows.append(
                 row_for(
-                    history_fields,
+                    indication_fields,
                     {
-                        **values,
-                        "history_id": pk,
-                        "history_date": item["entered_at"],
-                        "history_change_reason": "generated",
-                        "history_type": "+",
-                        "history_user_id": None,
+                        "id": indication_id,
+                        "product_id": pk,
+                        "condition": f"{first_area}, {indication['condition'].lower()}",
+                        "population": indication["population"],
+                        "is_orphan": indication["is_orphan"],
+                        "position": indication["position"],
                     },
                 )
             )
-        product_table = Product._meta.db_table
-        product_columns = [field.column for field in product_fields]
-        children = [
-            (Product.history.model, [f.column for f in history_fields], history_rows),
-            (
-                Product.mechanisms.through,
-                ["product_id", "mechanismofaction_id"],
-                mechanism_rows,
+            for area in indication["areas"]:
+                area_rows.append((indication_id, area_ids[area]))
+                area_names_of.append(area_names[area])
+        for mechanism in item["mechanisms"]:
+            mechanism_rows.append((pk, mechanism_ids[mechanism["slug"]]))
+        for event in item["events"]:
+            event_id += 1
+            event_rows.append(row_for(event_fields, {"id": event_id, "product_id": pk, **event}))
+        values = {key: value for key, value in item.items() if key not in NOT_PRODUCT_COLUMNS}
+        values.update(
+            id=pk,
+            category_id=category_ids[item["category"]] if item["category"] else None,
+            holder_id=holder_ids[item["holder"]] if item["holder"] is not None else None,
+            ema_indication_text="; ".join(
+                f"{area_names[row['areas'][0]]}, {row['condition'].lower()}"
+                for row in item["indications"]
             ),
-            (Indication, [f.column for f in indication_fields], indication_rows),
-            (
-                Indication.therapeutic_areas.through,
-                ["indication_id", "therapeuticarea_id"],
-                area_rows,
-            ),
-            (AuthorisationEvent, [f.column for f in event_fields], event_rows),
-        ]
-        self.log(f"built the rows in {time.monotonic() - self.started:.1f} s")
-        if superuser:
-            # Children first, their triggers quiet; then the products, whose own row trigger
-            # (the search vector of migration 0004) finds every related row in place and runs
-            # once per product, and whose statement trigger (migration 0006) adds the words of
-            # all the vectors to the search lexicon in one insert at the end of the COPY.
-            # Indexes other than the constraints' are built after the rows.
-            for model, columns, rows in children:
-                copy_rows(model._meta.db_table, columns, rows)
-            self.log(f"copied the related rows at {time.monotonic() - self.started:.1f} s")
-            with connection.cursor() as cursor:
-                tables_sql = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
-                cursor.execute(f"ANALYZE {tables_sql}")  # the triggers' queries need statistics
-                indexes = dropped_indexes(cursor, product_table)
-                indexes += dropped_indexes(cursor, SearchWord._meta.db_table)
-                cursor.execute("SET LOCAL session_replication_role = origin")
-            copy_rows(product_table, product_columns, product_rows)
-            self.log(f"copied the products at {time.monotonic() - self.started:.1f} s")
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the deferred keys now
-                for definition in indexes:
-                    cursor.execute(definition)
-            self.log(f"rebuilt {len(indexes)} indexes at {time.monotonic() - self.started:.1f} s")
-        else:
-            copy_rows(product_table, product_columns, product_rows)
-            for model, columns, rows in children:
-                copy_rows(model._meta.db_table, columns, rows)
-        counts["products"] = len(product_rows)
-        counts["indications"] = len(indication_rows)
-        counts["events"] = len(event_rows)
-        reset = connection.ops.sequence_reset_sql(
-            no_style(),
-            [Product, Product.history.model, Indication, AuthorisationEvent],
+            verification=SYNTHETIC,
+            sources=["Synthetic data for the benchmark (bench/generate.py)"],
+            created_at=item["entered_at"],
+            updated_at=item["entered_at"],
         )
+        product_rows.append(row_for(product_fields, values))
+        history_rows.append(
+            row_for(
+                history_fields,
+                {
+                    **values,
+                    "history_id": pk,
+                    "history_date": item["entered_at"],
+                    "history_change_reason": "generated",
+                    "history_type": "+",
+                    "history_user_id": None,
+                },
+            )
+        )
+    product_table = catalogue.Product._meta.db_table
+    product_columns = [field.column for field in product_fields]
+    children = [
+        (catalogue.Product.history.model, [f.column for f in history_fields], history_rows),
+        (
+            catalogue.Product.mechanisms.through,
+            ["product_id", "mechanismofaction_id"],
+            mechanism_rows,
+        ),
+        (catalogue.Indication, [f.column for f in indication_fields], indication_rows),
+        (
+            catalogue.Indication.therapeutic_areas.through,
+            ["indication_id", "therapeuticarea_id"],
+            area_rows,
+        ),
+        (catalogue.AuthorisationEvent, [f.column for f in event_fields], event_rows),
+    ]
+    log("built the rows")
+    if superuser:
+        # Children first, their triggers quiet; then the products, whose own row trigger
+        # (the search vector of migration 0004) finds every related row in place and runs
+        # once per product, and whose statement trigger (migration 0006) adds the words of
+        # all the vectors to the search lexicon in one insert at the end of the COPY.
+        # Indexes other than the constraints' are built after the rows.
+        for model, columns, rows in children:
+            copy_rows(model._meta.db_table, columns, rows)
+        log("copied the related rows")
         with connection.cursor() as cursor:
-            for statement in reset:
-                cursor.execute(statement)
-        return counts
+            tables_sql = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables)
+            cursor.execute(f"ANALYZE {tables_sql}")  # the triggers' queries need statistics
+            indexes = dropped_indexes(cursor, product_table)
+            indexes += dropped_indexes(cursor, catalogue.SearchWord._meta.db_table)
+            cursor.execute("SET LOCAL session_replication_role = origin")
+        copy_rows(product_table, product_columns, product_rows)
+        log("copied the products")
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the deferred keys now
+            for definition in indexes:
+                cursor.execute(definition)
+        log(f"rebuilt {len(indexes)} indexes")
+    else:
+        copy_rows(product_table, product_columns, product_rows)
+        for model, columns, rows in children:
+            copy_rows(model._meta.db_table, columns, rows)
+    counts["products"] = len(product_rows)
+    counts["indications"] = len(indication_rows)
+    counts["events"] = len(event_rows)
+    reset = connection.ops.sequence_reset_sql(
+        no_style(),
+        [
+            catalogue.Product,
+            catalogue.Product.history.model,
+            catalogue.Indication,
+            catalogue.AuthorisationEvent,
+        ],
+    )
+    with connection.cursor() as cursor:
+        for statement in reset:
+            cursor.execute(statement)
+    return counts
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__)
+    parser.add_argument("--size", type=int, required=True, help="Number of products.")
+    parser.add_argument("--seed", type=int, default=1, help="Same seed, same catalogue.")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="Delete an earlier synthetic catalogue in this database first.",
+    )
+    parser.add_argument(
+        "--if-needed",
+        action="store_true",
+        help="Do nothing if the database already holds --size synthetic products; "
+        "replace a synthetic catalogue of another size.",
+    )
+    parser.add_argument("--verbose", action="store_true", help="Say how long each step took.")
+    options = parser.parse_args(argv)
+    try:
+        print(generate_catalogue(**vars(options)))
+    except GenerationRefused as exc:
+        raise SystemExit(f"bench.generate: {exc}") from None
+
+
+if __name__ == "__main__":
+    main()
