@@ -24,7 +24,7 @@ FACET_COLUMNS = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [("products", "0012_therapeutic_area_plain_name")]
+    dependencies = [("products", "0013_partial_date_order")]
 
     operations = [
         migrations.RunSQL(
