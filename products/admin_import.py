@@ -1,9 +1,9 @@
 """The EMA import in the admin: the record of runs, and the import as a form.
 
-Self-contained: importing this module registers :class:`ImportRunAdmin` on the default admin
-site (``products/admin.py`` imports it). The runs are a read-only record. "Import an EMA
-export" uploads a workbook (or its JSON form), shows the diff of a dry run, and on
-confirmation runs the real import, recorded as an ``ImportRun`` with the user's name.
+``products/admin.py`` registers :class:`ImportRunAdmin` for ``ImportRun``. The runs are a
+read-only record. "Import an EMA export" uploads a workbook (or its JSON form), shows the diff of
+a dry run, and on confirmation runs the real import, recorded as an ``ImportRun`` with the user's
+name.
 
 Between preview and confirmation the upload waits in the database (:class:`PendingImport`), so
 that any web instance can answer the confirmation, under a random token that only its uploader
@@ -199,9 +199,3 @@ class ImportRunAdmin(admin.ModelAdmin):
             **context,
         }
         return TemplateResponse(request, "products/admin/import_ema.html", context)
-
-
-if admin.site.is_registered(ImportRun):
-    # products/admin.py may have listed the runs before this module existed; this admin wins.
-    admin.site.unregister(ImportRun)
-admin.site.register(ImportRun, ImportRunAdmin)

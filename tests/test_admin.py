@@ -500,6 +500,15 @@ def test_array_fields_are_edited_one_per_line(curator_client, kymriah, kymriah_f
     assert kymriah.aliases == ["CTL019", "Tisagenlecleucel, Novartis"]
 
 
+def test_a_url_typed_without_its_scheme_is_saved_with_https(curator_client, kymriah, kymriah_form):
+    _page, data = kymriah_form
+    data["epar_url"] = "www.ema.europa.eu/en/medicines/human/EPAR/kymriah"
+    response = post_change(curator_client, kymriah, data)
+    assert response.status_code == 302, errors_of(response)
+    kymriah.refresh_from_db()
+    assert kymriah.epar_url == "https://www.ema.europa.eu/en/medicines/human/EPAR/kymriah"
+
+
 # Draft and publish -----------------------------------------------------------------------------
 
 

@@ -88,7 +88,7 @@ def test_the_schema_describes_each_parameter_with_its_filters_words(client, cata
 
 
 def test_a_new_filter_is_one_definition_and_one_panel_entry(catalogue, monkeypatch):
-    """What CONTRIBUTING.md promises: the panel shows a new filter with nothing else to edit."""
+    """Adding a filter: the panel shows it, labelled and explained, with nothing else to edit."""
 
     class WithAtmp(ProductFilterSet):
         still_atmp = BooleanChoiceFilter(
