@@ -491,22 +491,28 @@ def test_event_page_refuses_an_edit_that_breaks_the_timeline(curator_client, cat
     assert snapshot(alofisel) == before
 
 
-def test_array_fields_are_edited_one_per_line(curator_client, kymriah, kymriah_form):
+@pytest.mark.parametrize(
+    ("field", "typed", "saved"),
+    [
+        # Array fields are edited one per line: an item may hold a comma.
+        (
+            "aliases",
+            "CTL019\r\n\r\nTisagenlecleucel, Novartis\r\n",
+            ["CTL019", "Tisagenlecleucel, Novartis"],
+        ),
+        # A URL typed without its scheme is an https one (forms.HTTPS_URLS).
+        ("epar_url", "www.ema.europa.eu/x/kymriah", "https://www.ema.europa.eu/x/kymriah"),
+    ],
+)
+def test_the_product_form_saves_what_is_typed_in_its_plain_form(
+    curator_client, kymriah, kymriah_form, field, typed, saved
+):
     _page, data = kymriah_form
-    data["aliases"] = "CTL019\r\n\r\nTisagenlecleucel, Novartis\r\n"
+    data[field] = typed
     response = post_change(curator_client, kymriah, data)
     assert response.status_code == 302, errors_of(response)
     kymriah.refresh_from_db()
-    assert kymriah.aliases == ["CTL019", "Tisagenlecleucel, Novartis"]
-
-
-def test_a_url_typed_without_its_scheme_is_saved_with_https(curator_client, kymriah, kymriah_form):
-    _page, data = kymriah_form
-    data["epar_url"] = "www.ema.europa.eu/en/medicines/human/EPAR/kymriah"
-    response = post_change(curator_client, kymriah, data)
-    assert response.status_code == 302, errors_of(response)
-    kymriah.refresh_from_db()
-    assert kymriah.epar_url == "https://www.ema.europa.eu/en/medicines/human/EPAR/kymriah"
+    assert getattr(kymriah, field) == saved
 
 
 # Draft and publish -----------------------------------------------------------------------------
