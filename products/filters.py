@@ -49,6 +49,18 @@ def flag_filter(flag: Flag, *, at: bool = False) -> BooleanChoiceFilter:
     )
 
 
+def vocabulary_filter(path: str, *, many: bool = True, **kwargs) -> filters.ModelChoiceFilter:
+    """Terms by slug: those a published product uses. ``field_name`` is the vocabulary's path
+    from a product (the panel counts by it)."""
+    kind = filters.ModelMultipleChoiceFilter if many else filters.ModelChoiceFilter
+    return kind(
+        field_name=path,
+        to_field_name="slug",
+        queryset=Product.objects.published().terms_in_use(path),
+        **kwargs,
+    )
+
+
 class ProductOrderingFilter(filters.OrderingFilter):
     """SPEC.md's orderings; unknown dates sort last either way (``ProductQuerySet.ordered``)."""
 
@@ -106,27 +118,15 @@ class ProductFilterSet(filters.FilterSet):
             "marketing authorisation."
         ),
     )
-    # A vocabulary's ``field_name`` is its path from a product (the panel counts by it).
-    therapeutic_area = filters.ModelMultipleChoiceFilter(
-        field_name="indications__therapeutic_areas",
-        to_field_name="slug",
-        queryset=Product.objects.published().terms_in_use("indications__therapeutic_areas"),
-        method="filter_therapeutic_area",
+    therapeutic_area = vocabulary_filter(
+        "indications__therapeutic_areas",
         label=_("Therapeutic area"),
+        method="filter_therapeutic_area",
     )
-    mechanism = filters.ModelMultipleChoiceFilter(
-        field_name="mechanisms",
-        to_field_name="slug",
-        queryset=Product.objects.published().terms_in_use("mechanisms"),
-        method="filter_mechanism",
-        label=_("Mechanism of action"),
+    mechanism = vocabulary_filter(
+        "mechanisms", label=_("Mechanism of action"), method="filter_mechanism"
     )
-    holder = filters.ModelChoiceFilter(
-        field_name="holder",
-        to_field_name="slug",
-        queryset=Product.objects.published().terms_in_use("holder"),
-        label=_("Marketing authorisation holder"),
-    )
+    holder = vocabulary_filter("holder", label=_("Marketing authorisation holder"), many=False)
     cell_source = filters.ChoiceFilter(
         choices=CellSource.choices,
         label=_("Cell source"),
