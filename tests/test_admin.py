@@ -711,7 +711,9 @@ def test_public_change_log_lists_facts_not_editors(curator_client, curator, kymr
 def test_public_page_shows_the_change_log_without_names(client, curator, kymriah):
     month_ago = datetime.timedelta(days=30)
     Product.history.filter(id=kymriah.pk).update(history_date=models.F("history_date") - month_ago)
-    Indication.history.update(history_date=models.F("history_date") - month_ago)
+    # The load recorded the events too (with their history): all of it a month ago.
+    for history in (Indication.history, AuthorisationEvent.history):
+        history.update(history_date=models.F("history_date") - month_ago)
     kymriah.target = "CD19 CAR (FMC63)"
     kymriah._history_user = curator
     kymriah.save()
