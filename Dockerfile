@@ -17,10 +17,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# The pinned, hash-checked dependencies (requirements.lock, `make lock`), then the project alone.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY atmp_catalogue ./atmp_catalogue
 COPY products ./products
-RUN pip install .
+RUN pip install --no-deps .
 COPY . .
 # collectstatic needs settings, not a database: build-time placeholders only.
 RUN SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput

@@ -5,17 +5,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The pinned versions (with hashes) that the image (requirements.lock) and .venv
+# (requirements-dev.lock: also the dev and local extras) install; `make lock` regenerates both.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test chromium redis wrk lint format bench backup restore release clean
+.PHONY: run test chromium redis wrk lint format bench backup restore release lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Pin pyproject.toml's dependencies anew (keeping today's pins that still fit; UPGRADE=1 takes
+# the newest releases), then `make test` and commit both files.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
+	$(PIP_COMPILE) --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra dev --extra local --constraint $(LOCK) --output-file $(DEV_LOCK) pyproject.toml
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python manage.py serve

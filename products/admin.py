@@ -28,10 +28,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from products import admin_import  # noqa: F401 (registers ImportRunAdmin: runs, upload form)
+from products.admin_import import ImportRunAdmin
 from products.csp import HISTORY_TEMPLATES, style_attribute_sources
 from products.flags import AT_AUTHORISATION_FIELDS, NOW_FIELDS
 from products.forms import (
+    HTTPS_URLS,
     AuthorisationEventAdminForm,
     AuthorisationEventInlineFormSet,
     IndicationInlineFormSet,
@@ -45,6 +46,7 @@ from products.models import (
     AuthorisationEvent,
     Category,
     Company,
+    ImportRun,
     Indication,
     MechanismOfAction,
     Product,
@@ -56,9 +58,9 @@ from products.models.timeline import TIMELINE_ORDER  # events in time: products/
 admin.site.site_header = _("ATMP Catalogue curation")
 admin.site.site_title = _("ATMP Catalogue curation")
 admin.site.index_title = _("Catalogue")
+admin.site.register(ImportRun, ImportRunAdmin)  # the runs, and the import as a form
 
 SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 48})}}
-HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 # Two writers at once ---------------------------------------------------------------------------

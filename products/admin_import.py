@@ -1,9 +1,9 @@
 """The EMA import in the admin: the record of runs, and the import as a form.
 
-Self-contained: importing this module registers :class:`ImportRunAdmin` on the default admin
-site (``products/admin.py`` imports it). The runs are a read-only record. "Import an EMA
-export" uploads a workbook (or its JSON form), shows the diff of a dry run, and on
-confirmation runs the real import, recorded as an ``ImportRun`` with the user's name.
+``products/admin.py`` registers :class:`ImportRunAdmin` for ``ImportRun``. The runs are a
+read-only record. "Import an EMA export" uploads a workbook (or its JSON form), shows the diff of
+a dry run, and on confirmation runs the real import, recorded as an ``ImportRun`` with the user's
+name.
 
 The preview is a table per product (field, old value, new value), each with a checkbox; the
 confirmation imports only the products still ticked (:class:`ProductChoiceForm`), the others are
@@ -351,9 +351,3 @@ def result_message(name: str, report: ImportReport) -> str:
         names = ", ".join(f"{diff.name} ({diff.product_number})" for diff in report.left_out)
         message += f"; left out, unchanged: {names}"
     return message
-
-
-if admin.site.is_registered(ImportRun):
-    # products/admin.py may have listed the runs before this module existed; this admin wins.
-    admin.site.unregister(ImportRun)
-admin.site.register(ImportRun, ImportRunAdmin)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from products.caching import cached, catalogue_stamp
-from products.choices import HELD_AUTHORISATION, CellSource, Status
-from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
+from products.choices import HELD_AUTHORISATION
+from products.filters import CATEGORY_NOT_KNOWN, BooleanChoiceFilter, ProductFilterSet
 from products.flags import FLAGS
 from products.querysets import ProductQuerySet
 
@@ -56,99 +56,116 @@ class Facet:
         return bool(self.selected_count or self.errors or len(self.options) <= 6)
 
 
-#: The flags in the panel: at first authorisation (what "conditionally authorised" usually
-#: means), then in the EMA's register now. Accelerated assessment is a filter only.
-BOOLEAN_FACETS = [
-    (param, field, label)
-    for flag in FLAGS
-    if flag.param != "accelerated_assessment"
-    for param, field, label in (
-        (flag.at_param, flag.at_field, _("%s at authorisation") % flag.label),
-        (flag.param, flag.field, _("%s now") % flag.label),
-    )
-]
+#: The filter panel: each group's parameter and widget (``checkbox``, ``radio`` or ``select``),
+#: in the panel's order. A group's label and help text are its filter's (``products/filters.py``).
+#: The flags: at first authorisation (what "conditionally authorised" usually means), then in the
+#: EMA's register now; accelerated assessment is a filter only.
+PANEL: tuple[tuple[str, str], ...] = (
+    ("category", "checkbox"),
+    ("status", "checkbox"),
+    ("therapeutic_area", "checkbox"),
+    ("mechanism", "checkbox"),
+    ("holder", "select"),
+    ("cell_source", "radio"),
+    *(
+        (param, "radio")
+        for flag in FLAGS
+        if flag.param != "accelerated_assessment"
+        for param in (flag.at_param, flag.param)
+    ),
+)
+
+
+def _status_group(value: str) -> str:
+    if value in HELD_AUTHORISATION:
+        return str(_("Held an EU authorisation"))
+    return str(_("Regulatory record"))
+
+
+#: Headings inside a group of choices: the statuses that held an authorisation first.
+OPTION_GROUPS = {"status": _status_group}
 
 
 def _selected(filterset: ProductFilterSet, param: str) -> set[str]:
     return set(filterset.data.getlist(param))
 
 
-def _counts(rows: list[dict], key: str) -> dict:
-    return {row[key]: row["count"] for row in rows}
+class FacetBuilder:
+    """The panel's groups for one filterset over ``products`` (the public products)."""
 
+    def __init__(self, filterset: ProductFilterSet, products: ProductQuerySet):
+        self.filterset = filterset
+        self.products = products
+        self.stamp = catalogue_stamp(getattr(filterset, "request", None))
 
-def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list[Facet]:
-    """The filter panel's groups for ``filterset`` over ``products`` (the public products)."""
-    errors = filterset.form.errors
-    stamp = catalogue_stamp(getattr(filterset, "request", None))
-
-    def counted(param: str, what: str, count) -> list[dict]:
+    def counted(self, param: str, what: str, count) -> list[dict]:
         """``count(products under the other filters)``, cached for this catalogue version."""
+        data = self.filterset.data
         others = sorted(
-            (key, sorted(filterset.data.getlist(key)))
-            for key in filterset.data
-            if key not in {param, *UNFILTERED}
+            (key, sorted(data.getlist(key))) for key in data if key not in {param, *UNFILTERED}
         )
         return cached(
-            stamp,
+            self.stamp,
             ("facet", param, what, others),
-            lambda: count(filterset.filter_queryset(products, exclude={param, "ordering"})),
+            lambda: count(
+                self.filterset.filter_queryset(self.products, exclude={param, "ordering"})
+            ),
         )
 
-    def count_by(param: str, *fields: str) -> list[dict]:
-        return counted(param, ",".join(fields), lambda selected: selected.count_by(*fields))
+    def count_by(self, param: str, *fields: str) -> list[dict]:
+        return self.counted(param, ",".join(fields), lambda selected: selected.count_by(*fields))
 
-    def facet(param: str, label, widget: str, **kwargs) -> Facet:
-        return Facet(param, label, widget, errors=list(errors.get(param, [])), **kwargs)
+    def facet(self, param: str, widget: str) -> Facet:
+        filter_ = self.filterset.filters[param]
+        facet = Facet(
+            param,
+            str(filter_.label),
+            widget,
+            errors=list(self.filterset.form.errors.get(param, [])),
+            help_text=str(filter_.extra.get("help_text") or ""),
+        )
+        selected = _selected(self.filterset, param)
+        if param == "category":
+            self.add_categories(facet, selected)
+        elif isinstance(filter_, BooleanChoiceFilter):
+            self.add_yes_no(facet, selected, filter_.field_name)
+        elif "to_field_name" in filter_.extra:
+            self.add_vocabulary(facet, selected, filter_.field_name)
+        else:
+            self.add_choices(facet, selected, filter_.field_name, filter_.extra["choices"])
+        return facet
 
-    facets = []
+    def add_categories(self, facet: Facet, selected: set[str]) -> None:
+        """The four legal classes in their order, and "not known"."""
+        rows = self.count_by(facet.param, "category__slug", "category__name", "category__position")
+        rows.sort(
+            key=lambda row: (row["category__position"] is None, row["category__position"] or 0)
+        )
+        for row in rows:
+            value = row["category__slug"] or CATEGORY_NOT_KNOWN
+            name = row["category__name"] or NOT_KNOWN
+            facet.options.append(Option(value, name, row["count"], value in selected))
+        self.add_missing_selected(facet, selected)
 
-    # Category: the four legal classes in their order, and "not known".
-    selected = _selected(filterset, "category")
-    rows = count_by("category", "category__slug", "category__name", "category__position")
-    rows.sort(key=lambda row: (row["category__position"] is None, row["category__position"] or 0))
-    category = facet("category", _("Category"), "checkbox")
-    for row in rows:
-        value = row["category__slug"] or CATEGORY_NOT_KNOWN
-        name = row["category__name"] or NOT_KNOWN
-        category.options.append(Option(value, name, row["count"], value in selected))
-    _add_missing_selected(category, selected, filterset.form.cleaned_data.get("category"))
-    facets.append(category)
+    def add_choices(self, facet: Facet, selected: set[str], field: str, choices) -> None:
+        """A filter's choices in their order: those some product has, and those ticked."""
+        counts = _counts(self.count_by(facet.param, field), field)
+        group = OPTION_GROUPS.get(facet.param, lambda value: "")
+        for value, label in choices:
+            if counts.get(value) or value in selected:
+                count = counts.get(value, 0)
+                facet.options.append(Option(value, label, count, value in selected, group(value)))
 
-    # Status: all eleven, those that held an authorisation first.
-    selected = _selected(filterset, "status")
-    counts = _counts(count_by("status", "status"), "status")
-    status = facet(
-        "status",
-        _("Status"),
-        "checkbox",
-        help_text=_(
-            "With no status ticked, the list shows every product that holds or has held an EU "
-            "marketing authorisation."
-        ),
-    )
-    for value, label in Status.choices:
-        if counts.get(value) or value in selected:
-            group = (
-                _("Held an EU authorisation")
-                if value in HELD_AUTHORISATION
-                else _("Regulatory record")
-            )
-            status.options.append(
-                Option(value, label, counts.get(value, 0), value in selected, str(group))
-            )
-    facets.append(status)
+    def add_yes_no(self, facet: Facet, selected: set[str], field: str) -> None:
+        """Yes or no; unknown values are counted by neither."""
+        counts = _counts(self.count_by(facet.param, field), field)
+        for value, label, key in (("true", _("Yes"), True), ("false", _("No"), False)):
+            facet.options.append(Option(value, label, counts.get(key, 0), value in selected))
 
-    # Vocabularies selected by slug, listed by name.
-    for param, path, label, widget in (
-        ("therapeutic_area", "indications__therapeutic_areas", _("Therapeutic area"), "checkbox"),
-        ("mechanism", "mechanisms", _("Mechanism of action"), "checkbox"),
-        ("holder", "holder", _("Marketing authorisation holder"), "select"),
-    ):
-        selected = _selected(filterset, param)
-        rows = counted(param, path, lambda selected, path=path: selected.count_by_vocabulary(path))
+    def add_vocabulary(self, facet: Facet, selected: set[str], path: str) -> None:
+        """Terms selected by slug, listed by (plain) name, the ticked ones on top."""
+        rows = self.counted(facet.param, path, lambda products: products.count_by_vocabulary(path))
         rows = [row for row in rows if row["slug"]]
-        group = facet(param, label, widget)
         if len(rows) > MAX_OPTIONS:  # the busiest ones; the search box finds the others
             rows.sort(key=lambda row: -row["count"])
             rows = [
@@ -156,51 +173,40 @@ def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list
                 for rank, row in enumerate(rows)
                 if rank < MAX_OPTIONS or row["slug"] in selected
             ]
-            group.help_text = _(
-                "The %(count)s with the most products; search for any other by its name."
-            ) % {"count": MAX_OPTIONS}
+            more = _("The %(count)s with the most products; search for any other by its name.")
+            facet.help_text = " ".join(
+                filter(None, [facet.help_text, str(more % {"count": MAX_OPTIONS})])
+            )
         for row in rows:  # a therapeutic area by its plain name when it has one
             row["name"] = row.get("plain_name") or row["name"]
         rows.sort(key=lambda row: row["name"].casefold())
         for row in rows:
-            group.options.append(
+            facet.options.append(
                 Option(row["slug"], row["name"], row["count"], row["slug"] in selected)
             )
-        _add_missing_selected(group, selected, filterset.form.cleaned_data.get(param))
-        group.options.sort(key=lambda option: not option.selected)  # ticked ones on top
-        facets.append(group)
+        self.add_missing_selected(facet, selected)
+        facet.options.sort(key=lambda option: not option.selected)  # ticked ones on top
 
-    # Cell source.
-    selected = _selected(filterset, "cell_source")
-    counts = _counts(count_by("cell_source", "cell_source"), "cell_source")
-    cell_source = facet("cell_source", _("Cell source"), "radio")
-    for value, label in CellSource.choices:
-        if counts.get(value) or value in selected:
-            cell_source.options.append(
-                Option(value, label, counts.get(value, 0), value in selected)
-            )
-    facets.append(cell_source)
-
-    # Regulatory flags: yes or no; unknown values are counted by neither.
-    for param, model_field, label in BOOLEAN_FACETS:
-        selected = _selected(filterset, param)
-        counts = _counts(count_by(param, model_field), model_field)
-        flag = facet(param, label, "radio")
-        for value, option_label, key in (("true", _("Yes"), True), ("false", _("No"), False)):
-            flag.options.append(Option(value, option_label, counts.get(key, 0), value in selected))
-        facets.append(flag)
-    return facets
+    def add_missing_selected(self, facet: Facet, selected: set[str]) -> None:
+        """Keep a ticked option in the panel even when no product has it under the others."""
+        cleaned = self.filterset.form.cleaned_data.get(facet.param)
+        if cleaned is None:
+            return
+        present = {option.value for option in facet.options}
+        for item in [cleaned] if hasattr(cleaned, "slug") else list(cleaned):
+            if item == CATEGORY_NOT_KNOWN:
+                value, label = CATEGORY_NOT_KNOWN, str(NOT_KNOWN)
+            else:
+                value, label = item.slug, item.name
+            if value in selected and value not in present:
+                facet.options.append(Option(value, label, 0, True))
 
 
-def _add_missing_selected(facet: Facet, selected: set[str], cleaned) -> None:
-    """Keep a ticked option in the panel even when no product has it under the other filters."""
-    if cleaned is None:
-        return
-    present = {option.value for option in facet.options}
-    for item in [cleaned] if hasattr(cleaned, "slug") else list(cleaned):
-        if item == CATEGORY_NOT_KNOWN:
-            value, label = CATEGORY_NOT_KNOWN, str(NOT_KNOWN)
-        else:
-            value, label = item.slug, item.name
-        if value in selected and value not in present:
-            facet.options.append(Option(value, label, 0, True))
+def _counts(rows: list[dict], key: str) -> dict:
+    return {row[key]: row["count"] for row in rows}
+
+
+def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list[Facet]:
+    """The filter panel's groups (``PANEL``) for ``filterset`` over ``products``."""
+    builder = FacetBuilder(filterset, products)
+    return [builder.facet(param, widget) for param, widget in PANEL]

@@ -1,4 +1,10 @@
-"""`ProductFilterSet`: the one definition of the catalogue's filters (pages, CSV and API)."""
+"""`ProductFilterSet`: the one definition of the catalogue's filters (pages, CSV and API).
+
+Each filter carries its ``label`` and ``help_text``: the list's filter panel
+(``products/facets.py``), the chips of the filters in use, the OpenAPI schema's parameter
+descriptions (``products/api/schema.py``) and the tests read them from here. Adding a filter is
+one definition below, plus its ``(parameter, widget)`` in ``facets.PANEL`` to show it in the panel.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +38,27 @@ def flag_filter(flag: Flag, *, at: bool = False) -> BooleanChoiceFilter:
     """``orphan=true`` (the EMA's register now) or ``orphan_at_authorisation=true``."""
     if at:
         return BooleanChoiceFilter(
-            field_name=flag.at_field, label=_("%s at authorisation") % flag.label
+            field_name=flag.at_field,
+            label=_("%s at authorisation") % flag.label,
+            help_text=_("When the product was first authorised."),
         )
-    return BooleanChoiceFilter(field_name=flag.field, label=_("%s now") % flag.label)
+    return BooleanChoiceFilter(
+        field_name=flag.field,
+        label=_("%s now") % flag.label,
+        help_text=_("As the EMA's register says today."),
+    )
+
+
+def vocabulary_filter(path: str, *, many: bool = True, **kwargs) -> filters.ModelChoiceFilter:
+    """Terms by slug: those a published product uses. ``field_name`` is the vocabulary's path
+    from a product (the panel counts by it)."""
+    kind = filters.ModelMultipleChoiceFilter if many else filters.ModelChoiceFilter
+    return kind(
+        field_name=path,
+        to_field_name="slug",
+        queryset=Product.objects.published().terms_in_use(path),
+        **kwargs,
+    )
 
 
 class ProductOrderingFilter(filters.OrderingFilter):
@@ -63,7 +87,16 @@ class ProductFilterSet(filters.FilterSet):
     mechanism or therapeutic area is unknown to the public, as any other unknown slug.
     """
 
-    q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
+    q = filters.CharFilter(
+        method="filter_q",
+        max_length=200,
+        label=_("Search"),
+        help_text=_(
+            "Free text over brand name (and former names), INN, holder, indications, mechanism "
+            "and target; tolerant of misspellings. Without a sort order, the best matches come "
+            "first."
+        ),
+    )
     category = filters.ModelMultipleChoiceFilter(
         field_name="category__slug",
         to_field_name="slug",
@@ -72,29 +105,33 @@ class ProductFilterSet(filters.FilterSet):
         null_label=_("Not known"),
         null_value=CATEGORY_NOT_KNOWN,
         label=_("Category"),
+        help_text=_(
+            "The four legal classes of advanced therapies; “Not known” where no source says."
+        ),
     )
     status = filters.MultipleChoiceFilter(
-        choices=Status.choices, method="filter_status", label=_("Status")
+        choices=Status.choices,
+        method="filter_status",
+        label=_("Status"),
+        help_text=_(
+            "With no status chosen, the list holds every product that holds or has held an EU "
+            "marketing authorisation."
+        ),
     )
-    therapeutic_area = filters.ModelMultipleChoiceFilter(
-        to_field_name="slug",
-        queryset=Product.objects.published().terms_in_use("indications__therapeutic_areas"),
-        method="filter_therapeutic_area",
+    therapeutic_area = vocabulary_filter(
+        "indications__therapeutic_areas",
         label=_("Therapeutic area"),
+        method="filter_therapeutic_area",
     )
-    mechanism = filters.ModelMultipleChoiceFilter(
-        to_field_name="slug",
-        queryset=Product.objects.published().terms_in_use("mechanisms"),
-        method="filter_mechanism",
-        label=_("Mechanism of action"),
+    mechanism = vocabulary_filter(
+        "mechanisms", label=_("Mechanism of action"), method="filter_mechanism"
     )
-    holder = filters.ModelChoiceFilter(
-        field_name="holder",
-        to_field_name="slug",
-        queryset=Product.objects.published().terms_in_use("holder"),
-        label=_("Marketing authorisation holder"),
+    holder = vocabulary_filter("holder", label=_("Marketing authorisation holder"), many=False)
+    cell_source = filters.ChoiceFilter(
+        choices=CellSource.choices,
+        label=_("Cell source"),
+        help_text=_("Whose cells the product is made of."),
     )
-    cell_source = filters.ChoiceFilter(choices=CellSource.choices, label=_("Cell source"))
     # The flags in the EMA's register now, and when first authorised (products/flags.py).
     orphan = flag_filter(FLAGS_BY_PARAM["orphan"])
     conditional = flag_filter(FLAGS_BY_PARAM["conditional"])
@@ -111,10 +148,19 @@ class ProductFilterSet(filters.FilterSet):
     )
     prime_at_authorisation = flag_filter(FLAGS_BY_PARAM["prime"], at=True)
     authorised_from = filters.DateFilter(
-        method="filter_authorised_from", input_formats=ISO_DATE, label=_("Authorised from")
+        method="filter_authorised_from",
+        input_formats=ISO_DATE,
+        label=_("Authorised from"),
+        help_text=_(
+            "First authorised on or after this day (YYYY-MM-DD). A date known only as a year or "
+            "a month counts when all of it is in the range."
+        ),
     )
     authorised_to = filters.DateFilter(
-        method="filter_authorised_to", input_formats=ISO_DATE, label=_("Authorised until")
+        method="filter_authorised_to",
+        input_formats=ISO_DATE,
+        label=_("Authorised until"),
+        help_text=_("First authorised on or before this day (YYYY-MM-DD)."),
     )
     ordering = ProductOrderingFilter(
         choices=[
@@ -124,6 +170,7 @@ class ProductFilterSet(filters.FilterSet):
             ("-authorisation_date", _("Authorisation date (newest first)")),
         ],
         label=_("Sort by"),
+        help_text=_("By name unless chosen; with a search, the best matches first."),
     )
 
     class Meta:

@@ -41,11 +41,18 @@ class LinesArrayField(SimpleArrayField):
         return super().to_python(value)
 
 
+#: A URL typed without a scheme gets https:// (Django 6's default). One rule: the admin's
+#: ``formfield_overrides``, and ``https_formfield`` for the form classes themselves.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
 def https_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:
-    """Form fields as the model defines them; a URL typed without a scheme gets https://."""
-    if isinstance(db_field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return db_field.formfield(**kwargs)
+    """Form fields as the model defines them, with ``HTTPS_URLS``.
+
+    The admin builds its forms with its own callback (``formfield_overrides``); this one builds
+    the form classes themselves, which Django 5.2 would otherwise warn about.
+    """
+    return db_field.formfield(**{**HTTPS_URLS.get(type(db_field), {}), **kwargs})
 
 
 def _timeline_error(exc: ValidationError) -> ValidationError:

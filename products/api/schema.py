@@ -18,31 +18,24 @@ from drf_spectacular.plumbing import build_array_type, build_basic_type, build_p
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
-from products.flags import FLAGS
+from products.filters import BooleanChoiceFilter
 
-#: What a client needs to know beyond a filter's label (names and values as in SPEC.md).
-PARAMETER_NOTES = {
-    "q": "Free text over brand name (and former names), INN, holder, indications, mechanism and "
-    "target; tolerant of misspellings. With `q` and no `ordering`, results come by relevance.",
-    "authorised_from": "First authorised on or after this date (ISO `YYYY-MM-DD`, inclusive). "
-    "A malformed date is a 400.",
-    "authorised_to": "First authorised on or before this date (ISO `YYYY-MM-DD`, inclusive). "
-    "A malformed date is a 400.",
-    "status": "Medicine status; repeat for OR. Without it, the list holds the products that "
-    "hold or have held an EU marketing authorisation (the first six values).",
-    "ordering": "Sort order (default `name`; with `q`, relevance).",
-    "cell_source": "Whose cells the product is made of.",
-}
-for _flag in FLAGS:
-    PARAMETER_NOTES[_flag.param] = (
-        f"{_flag.label} in the EMA's register now: `true` or `false` (products whose value is "
-        "not known, or not applicable, match neither)."
-    )
-    PARAMETER_NOTES[_flag.at_param] = (
-        f"{_flag.label} when first authorised: `true` or `false`. "
-        "Asking for conditionally authorised products usually means "
-        "`conditional_at_authorisation=true`."
-    )
+#: What a client needs to know about a filter's values beyond its label and help text.
+VALUE_NOTES = (
+    (
+        BooleanChoiceFilter,
+        "`true` or `false`; products whose value is not known, or not applicable, match neither.",
+    ),
+    (filters.DateFilter, "ISO format, inclusive; a malformed date is a 400."),
+    (filters.MultipleChoiceFilter, "Repeat the parameter for OR."),
+)
+
+
+def describe_filter(filter_field: filters.Filter) -> str:
+    """A parameter's description: the filter's label and help text, then how to give values."""
+    parts = [f"{filter_field.label}.", str(filter_field.extra.get("help_text") or "")]
+    parts += [note for kind, note in VALUE_NOTES if isinstance(filter_field, kind)]
+    return " ".join(part for part in parts if part)
 
 
 class VocabularyFilterExtension(DjangoFilterExtension):
@@ -55,11 +48,15 @@ class VocabularyFilterExtension(DjangoFilterExtension):
         for parameter in parameters:
             # A query parameter is never null: it is given or absent.
             parameter["schema"].pop("nullable", None)
-            note = PARAMETER_NOTES.get(parameter["name"])
-            if note:
-                _label, _sep, choices = parameter.get("description", "").partition("\n\n")
-                parameter["description"] = note + (f"\n\n{choices}" if choices else "")
         return parameters
+
+    def _get_field_description(self, filter_field, description):
+        """The filter's own words (``describe_filter``), then the list of its choices if any."""
+        described = super()._get_field_description(filter_field, description) or ""
+        _own, _sep, choices = described.partition("\n\n")
+        if described.startswith("* `"):
+            choices = described
+        return describe_filter(filter_field) + (f"\n\n{choices}" if choices else "")
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
         to_field_name = filter_field.extra.get("to_field_name")
@@ -85,12 +82,12 @@ class VocabularyFilterExtension(DjangoFilterExtension):
             values.append(filter_field.extra.get("null_value", settings.NULL_CHOICE_VALUE))
         many = isinstance(filter_field, filters.ModelMultipleChoiceFilter)
         schema = build_basic_type(OpenApiTypes.STR)
-        description = f"{filter_field.label}: a {to_field_name}"
         if many:
             schema = build_array_type(schema)
-            description += "; repeat the parameter for OR"
         unknown = "A value not listed here" if values else "An unknown value"
-        description += f". {unknown} is a 400."
+        description = (
+            f"{describe_filter(filter_field)} A {to_field_name}; {unknown.lower()} is a 400."
+        )
         return [
             build_parameter_type(
                 name=field_name,

@@ -13,17 +13,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from products import sources
-from products.flags import FLAGS_BY_PARAM, Flag, indication_orphan_now
-from products.models import (
-    AuthorisationEvent,
-    Category,
-    Company,
-    Indication,
-    MechanismOfAction,
-    Product,
-    TherapeuticArea,
-)
+from products import models, sources
+from products.flags import FLAGS, Flag, indication_orphan_now
+from products.models import Product
 
 
 class OptionalCharField(serializers.CharField):
@@ -68,6 +60,15 @@ def flag_field(flag: Flag, *, at: bool = False) -> serializers.BooleanField:
     )
 
 
+#: The five flags (products/flags.py): the EMA register's value now, then at first authorisation;
+#: null where not known or, for an application never authorised, not applicable.
+FLAG_FIELDS = {
+    **{flag.param: flag_field(flag) for flag in FLAGS},
+    **{flag.at_param: flag_field(flag, at=True) for flag in FLAGS},
+}
+FlagFields = type("FlagFields", (serializers.Serializer,), dict(FLAG_FIELDS))
+
+
 class IndicationSerializer(serializers.ModelSerializer):
     condition = serializers.CharField(read_only=True)
     population = OptionalCharField(help_text="Who may receive it; null where not stated.")
@@ -93,7 +94,7 @@ class IndicationSerializer(serializers.ModelSerializer):
     )
 
     class Meta:
-        model = Indication
+        model = models.Indication
         fields = (
             "condition",
             "population",
@@ -103,7 +104,7 @@ class IndicationSerializer(serializers.ModelSerializer):
         )
 
     @extend_schema_field(serializers.BooleanField(allow_null=True))
-    def get_orphan(self, indication: Indication) -> bool | None:
+    def get_orphan(self, indication: models.Indication) -> bool | None:
         return indication_orphan_now(indication, indication.product)
 
 
@@ -148,7 +149,7 @@ class EventSerializer(serializers.ModelSerializer):
     )
 
     class Meta:
-        model = AuthorisationEvent
+        model = models.AuthorisationEvent
         fields = (
             "kind",
             "date",
@@ -161,11 +162,11 @@ class EventSerializer(serializers.ModelSerializer):
         )
 
     @extend_schema_field(SourceLinkSerializer(many=True))
-    def get_source_links(self, event: AuthorisationEvent) -> list[dict]:
+    def get_source_links(self, event: models.AuthorisationEvent) -> list[dict]:
         return SourceLinkSerializer(sources.ordered_sources(event.sources), many=True).data
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(FlagFields, serializers.ModelSerializer):
     """One ATMP. Relations are nested; ``events`` is the authorisation timeline in time order."""
 
     inn = OptionalCharField(help_text="International non-proprietary (or common) name.")
@@ -187,23 +188,6 @@ class ProductSerializer(serializers.ModelSerializer):
         help_text="Year or year and month of the first authorisation where the exact date is "
         "not known (authorisation_date is then null)."
     )
-    # The five flags: the EMA register's value now, and the value at first authorisation
-    # (products/flags.py); null where not known or, for an application never authorised, not
-    # applicable.
-    conditional = flag_field(FLAGS_BY_PARAM["conditional"])
-    exceptional_circumstances = flag_field(FLAGS_BY_PARAM["exceptional_circumstances"])
-    accelerated_assessment = flag_field(FLAGS_BY_PARAM["accelerated_assessment"])
-    prime = flag_field(FLAGS_BY_PARAM["prime"])
-    orphan = flag_field(FLAGS_BY_PARAM["orphan"])
-    conditional_at_authorisation = flag_field(FLAGS_BY_PARAM["conditional"], at=True)
-    exceptional_circumstances_at_authorisation = flag_field(
-        FLAGS_BY_PARAM["exceptional_circumstances"], at=True
-    )
-    accelerated_assessment_at_authorisation = flag_field(
-        FLAGS_BY_PARAM["accelerated_assessment"], at=True
-    )
-    prime_at_authorisation = flag_field(FLAGS_BY_PARAM["prime"], at=True)
-    orphan_at_authorisation = flag_field(FLAGS_BY_PARAM["orphan"], at=True)
     atc_code = OptionalCharField()
     epar_url = OptionalURLField(help_text="The EMA's page of the product.")
     description = OptionalCharField(help_text="How it works, in plain words.")
@@ -248,16 +232,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "status_reason",
             "authorisation_date",
             "authorisation_date_partial",
-            "conditional",
-            "exceptional_circumstances",
-            "accelerated_assessment",
-            "prime",
-            "orphan",
-            "conditional_at_authorisation",
-            "exceptional_circumstances_at_authorisation",
-            "accelerated_assessment_at_authorisation",
-            "prime_at_authorisation",
-            "orphan_at_authorisation",
+            *FLAG_FIELDS,
             "atc_code",
             "epar_url",
             "description",
@@ -312,12 +287,16 @@ class PageLinkMixin(serializers.Serializer):
         return absolute(self.context.get("request"), term.get_absolute_url())
 
 
+def detail_url(view_name: str) -> serializers.HyperlinkedIdentityField:
+    return serializers.HyperlinkedIdentityField(view_name=view_name, lookup_field="slug")
+
+
 class CategorySerializer(PageLinkMixin, VocabularySerializer):
     filter_parameter = "category"
-    url = serializers.HyperlinkedIdentityField(view_name="api:category-detail", lookup_field="slug")
+    url = detail_url("api:category-detail")
 
     class Meta:
-        model = Category
+        model = models.Category
         fields = (
             "slug",
             "name",
@@ -332,32 +311,28 @@ class CategorySerializer(PageLinkMixin, VocabularySerializer):
 
 class TherapeuticAreaSerializer(PageLinkMixin, VocabularySerializer):
     filter_parameter = "therapeutic_area"
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:therapeutic-area-detail", lookup_field="slug"
-    )
+    url = detail_url("api:therapeutic-area-detail")
 
     class Meta:
-        model = TherapeuticArea
+        model = models.TherapeuticArea
         fields = ("slug", "name", "product_count", "url", "html_url", "products_url")
 
 
 class MechanismSerializer(VocabularySerializer):
     filter_parameter = "mechanism"
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:mechanism-detail", lookup_field="slug"
-    )
+    url = detail_url("api:mechanism-detail")
 
     class Meta:
-        model = MechanismOfAction
+        model = models.MechanismOfAction
         fields = ("slug", "name", "description", "product_count", "url", "products_url")
 
 
 class HolderSerializer(VocabularySerializer):
     filter_parameter = "holder"
-    url = serializers.HyperlinkedIdentityField(view_name="api:holder-detail", lookup_field="slug")
+    url = detail_url("api:holder-detail")
 
     class Meta:
-        model = Company
+        model = models.Company
         fields = ("slug", "name", "product_count", "url", "products_url")
 
 
