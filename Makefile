@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed-stamp
 # (requirements-dev.lock: also the dev and local extras) install; `make lock` regenerates both.
 LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
-PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+# One lock for every Python the project supports (3.10+): uv resolves it universally, with markers.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.10 --generate-hashes \
+	$(if $(UPGRADE),--upgrade)
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
@@ -28,9 +29,9 @@ $(STAMP): pyproject.toml $(DEV_LOCK)
 # the newest releases), then `make test` and commit both files.
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
-	$(PIP_COMPILE) --output-file $(LOCK) pyproject.toml
-	$(PIP_COMPILE) --extra dev --extra local --constraint $(LOCK) --output-file $(DEV_LOCK) pyproject.toml
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(UV_COMPILE) --output-file $(LOCK) pyproject.toml
+	$(UV_COMPILE) --extra dev --extra local --constraint $(LOCK) --output-file $(DEV_LOCK) pyproject.toml
 
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python manage.py serve

