@@ -355,14 +355,7 @@ class ProductAdmin(HistoryAdmin):
         (
             _("Sources and verification"),
             {
-                "fields": (
-                    "sources",
-                    "verification",
-                    "unverified_fields",
-                    "ema_indication_text",
-                    "ema_last_updated_date",
-                    "curator_notes",
-                ),
+                "fields": Product.CURATION_FIELDS,
                 "classes": ("collapse",),
             },
         ),

@@ -69,6 +69,24 @@ atc_validator = RegexValidator(ATC_PATTERN, _("An ATC code looks like L01XL04 (o
 class Product(Slugged):
     """An ATMP as the EMA knows it: one application, one product number, one timeline."""
 
+    #: Groups of fields that the form, the admin, the API and the loader list in this order.
+    MODALITY_FIELDS = ("platform", "target", "cell_source", "delivery", "route_of_administration")
+    STATUS_FIELDS = (
+        "status",
+        "status_date",
+        "status_reason",
+        "authorisation_date",
+        "authorisation_date_partial",
+    )
+    CURATION_FIELDS = (
+        "sources",
+        "verification",
+        "unverified_fields",
+        "ema_indication_text",
+        "ema_last_updated_date",
+        "curator_notes",
+    )
+
     name = models.CharField(max_length=200, help_text=_("Current brand name, e.g. Kymriah."))
     slug = models.SlugField(
         max_length=120,
