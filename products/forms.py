@@ -241,16 +241,7 @@ class AuthorisationEventAdminForm(forms.ModelForm):
 
     class Meta:
         model = AuthorisationEvent
-        fields = (
-            "product",
-            "kind",
-            "date",
-            "date_partial",
-            "known_by",
-            "note",
-            "sources",
-            "confidence",
-        )
+        fields = ("product", *AuthorisationEvent.FACT_FIELDS)
         field_classes = {"sources": LinesArrayField}
         widgets = {"sources": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 

@@ -34,11 +34,7 @@ urlpatterns = [
     path("compare/", page(compare.CompareView), name="compare"),
     path("categories/", page(views.CategoryListView), name="category_list"),
     path("categories/<slug:slug>/", page(views.CategoryDetailView), name="category_detail"),
-    path(
-        "therapeutic-areas/",
-        page(views.TherapeuticAreaListView),
-        name="therapeutic_area_list",
-    ),
+    path("therapeutic-areas/", page(views.TherapeuticAreaListView), name="therapeutic_area_list"),
     path(
         "therapeutic-areas/<slug:slug>/",
         page(views.TherapeuticAreaDetailView),

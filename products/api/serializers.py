@@ -150,16 +150,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = models.AuthorisationEvent
-        fields = (
-            "kind",
-            "date",
-            "date_partial",
-            "known_by",
-            "note",
-            "sources",
-            "source_links",
-            "confidence",
-        )
+        fields = (*models.AuthorisationEvent.FACT_FIELDS, "source_links")
 
     @extend_schema_field(SourceLinkSerializer(many=True))
     def get_source_links(self, event: models.AuthorisationEvent) -> list[dict]:

@@ -43,7 +43,7 @@ DATE_FIELDS = {"status_date", "authorisation_date", "ema_last_updated_date"}
 
 #: The fields of an indication and of an event, as the data names them.
 INDICATION_FIELDS = ("condition", "population", "is_orphan")
-EVENT_FIELDS = ("kind", "date", "date_partial", "known_by", "note", "sources", "confidence")
+EVENT_FIELDS = models.AuthorisationEvent.FACT_FIELDS
 
 
 @dataclass

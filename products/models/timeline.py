@@ -67,6 +67,9 @@ class Indication(models.Model):
 class AuthorisationEvent(models.Model):
     """One step of a product's regulatory life: an opinion, an authorisation, a withdrawal…"""
 
+    #: The event's facts, in the order the form, the API and the loader list them.
+    FACT_FIELDS = ("kind", "date", "date_partial", "known_by", "note", "sources", "confidence")
+
     product = models.ForeignKey("Product", on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=EventKind.choices)
     date = models.DateField(null=True, blank=True, help_text=_("Exact date, if known."))
