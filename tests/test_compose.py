@@ -172,8 +172,9 @@ def test_the_image_leaves_out_the_local_environment():
             "products/management/commands/serve.py",
             "--config={settings.BASE_DIR / 'gunicorn.conf.py'}",
         ),
-        ("bench/run.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
-        ("tests/served.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
+        ("bench/instances.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
+        ("bench/run.py", "class Server(Gunicorn):"),  # bench.instances' launcher
+        ("tests/served.py", "class Server(Gunicorn):"),
     ],
 )
 def test_every_gunicorn_reads_the_projects_config(path, option):
