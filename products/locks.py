@@ -34,12 +34,14 @@ NAMESPACE = 0x41544D50  # "ATMP"
 IMPORT = 1  # one import at a time: tried, never waited for
 CATALOGUE_WRITE = 2  # shared by admin saves, exclusive to an import
 
-#: Who holds the import lock and since when, as ``pg_stat_activity`` shows it to this role.
+#: Who holds the import lock and since when, as ``pg_stat_activity`` shows it to this role
+#: (advisory locks are per database: another catalogue on the same server is not the holder).
 HOLDER_SQL = """
 SELECT activity.xact_start, activity.application_name
   FROM pg_locks AS lock JOIN pg_stat_activity AS activity ON activity.pid = lock.pid
  WHERE lock.locktype = 'advisory' AND lock.granted
    AND lock.classid = %s AND lock.objid = %s AND lock.objsubid = 2
+   AND lock.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
 
 
