@@ -124,6 +124,7 @@ def served_catalogue(catalogue_template, tmp_path_factory):
     drop_database(connection.settings_dict, name)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks into the test ids
 def pytest_collection_modifyitems(config, items):
     """Under ``--dist loadgroup`` the modules of ``RUN_TOGETHER`` run on one worker, in turn."""
     for item in items:
