@@ -23,19 +23,6 @@ from tests.served import clone_database, drop_database, start_gunicorn
 CATALOGUE_FILE = Path(settings.BASE_DIR) / "fixtures" / "catalogue.json"
 #: Fixtures and marks whose test ends by emptying every table (pytest-django's flush).
 FLUSHING = {"transactional_db", "live_server", "django_db_reset_sequences"}
-#: Modules whose tests must not share a worker's time with each other under pytest-xdist: they
-#: start servers of their own, stop them, or time what they do (`make test` runs `-n 2`).
-RUN_TOGETHER = {
-    "browser": "browser",
-    "test_backup.py": "servers",
-    "test_commands_serve.py": "servers",
-    "test_deployment.py": "servers",
-    "test_load.py": "servers",
-    "test_localdb.py": "servers",
-    "test_reliability.py": "servers",
-    "test_concurrency.py": "timing",
-}
-
 #: Table -> its rows (COPY text format) as the session's load left them.
 _snapshot: dict[str, bytes] = {}
 
@@ -77,7 +64,16 @@ def read_tables() -> dict[str, bytes]:
 
 
 def restore_catalogue() -> None:
-    """Every table as the session's load left it, triggers off (as pg_restore does)."""
+    """Every table as the session's load left it, triggers off (as pg_restore does).
+
+    Turning triggers off takes a superuser (the embedded server's ``postgres`` is one); on a
+    server of ``DATABASE_URL`` where the suite's role is not, the catalogue is loaded again.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('is_superuser')")
+        if cursor.fetchone()[0] != "on":
+            load_catalogue(json.loads(CATALOGUE_FILE.read_text(encoding="utf-8")))
+            return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         names = sql.SQL(", ").join(map(sql.Identifier, _snapshot))
@@ -122,16 +118,6 @@ def served_catalogue(catalogue_template, tmp_path_factory):
     yield server
     server.stop()
     drop_database(connection.settings_dict, name)
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks into the test ids
-def pytest_collection_modifyitems(config, items):
-    """Under ``--dist loadgroup`` the modules of ``RUN_TOGETHER`` run on one worker, in turn."""
-    for item in items:
-        parts = item.path.relative_to(Path(__file__).parent).parts
-        group = RUN_TOGETHER.get(parts[0])
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_configure(config):
