@@ -277,7 +277,10 @@ def gunicorn(served_catalogue):
     return served_catalogue
 
 
-def test_gunicorn_lets_django_answer_every_query_string_the_site_refuses():
+def test_gunicorn_lets_django_answer_every_query_string_the_site_refuses(monkeypatch, tmp_path):
+    # The configuration sets PROMETHEUS_MULTIPROC_DIR when unset: not in this process for good,
+    # or every gunicorn the tests start later would share one folder of metrics.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     namespace: dict = {}
     exec((BASE_DIR / "gunicorn.conf.py").read_text(), namespace)
     longest_path = len("GET /api/v1/therapeutic-areas/? HTTP/1.1") + 200  # and a long slug
