@@ -56,7 +56,7 @@ redis:
 	else echo "redis-server is not installed and cannot be (needs root and apt): the tests that need it will be skipped"; fi
 
 test: $(STAMP) chromium redis
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 # The benchmark drives gunicorn with Debian's wrk; install it where this machine allows.
 wrk:

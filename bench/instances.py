@@ -13,10 +13,17 @@ cost of sharing, not what a second machine adds.
 from __future__ import annotations
 
 import shutil
+import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 #: (key, label) of the endpoints measured: a page and an API list, both from the shared cache,
 #: and the trivial view (no cache, no database): what the stack itself does with two instances.
@@ -27,6 +34,79 @@ ENDPOINTS = (
 )
 #: One instance, two, two, one: each count measured twice, early and late.
 ORDER = (1, 2, 2, 1)
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class GunicornError(RuntimeError):
+    """gunicorn exited, or did not answer in time; the message ends with its log's last lines."""
+
+
+class Gunicorn:
+    """The project under gunicorn, as `make run` serves it, on a free loopback port.
+
+    The one launcher of ``make bench`` and the tests. It returns once ``ready_path`` answers 200
+    (any status with ``any_status``: a host the settings refuse still proves gunicorn is up).
+    """
+
+    def __init__(
+        self,
+        env: dict,
+        *,
+        workers: int,
+        log_file: Path,
+        options: tuple[str, ...] = (),
+        ready_path: str = "/healthz",
+        any_status: bool = False,
+        timeout: float = 60,
+    ) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_file = log_file
+        with log_file.open("w") as handle:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "atmp_catalogue.wsgi"]
+                + [f"--config={BASE_DIR / 'gunicorn.conf.py'}", f"--bind=127.0.0.1:{self.port}"]
+                + [f"--workers={workers}", *options],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise self.error(f"gunicorn exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(self.base + ready_path, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except urllib.error.HTTPError:
+                if any_status:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise self.error(f"gunicorn did not answer {ready_path} within {timeout:.0f} s")
+
+    def error(self, what: str) -> GunicornError:
+        tail = self.log_file.read_text(errors="replace").splitlines()[-20:]
+        return GunicornError("\n".join([f"{what}: see {self.log_file}", *tail]))
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 def redis_program() -> str | None:

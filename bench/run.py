@@ -36,8 +36,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -55,7 +53,7 @@ from atmp_catalogue.localdb import (
     local_secret_key,
     start_embedded_server,
 )
-from bench.instances import bench_instances
+from bench.instances import Gunicorn, GunicornError, bench_instances, free_port
 from bench.instances import table as instances_table
 
 OUTPUT_DIR = BASE_DIR / "artifacts" / "bench"
@@ -127,12 +125,6 @@ def machine() -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def python(*args: str, env: dict) -> str:
     """``python <args>`` in the project (``manage.py …`` or ``-m bench.…``); its output."""
     result = subprocess.run(
@@ -197,52 +189,16 @@ def wait_until_idle(base: str, workers: int, *, limit: float = 120) -> None:
         time.sleep(0.5)
 
 
-class Server:
+class Server(Gunicorn):
     """gunicorn serving the catalogue as ``make run`` does, on a free loopback port."""
 
     def __init__(self, env: dict, *, workers: int, log_file: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log_file.open("w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "atmp_catalogue.wsgi",
-                f"--config={BASE_DIR / 'gunicorn.conf.py'}",
-                f"--bind=127.0.0.1:{self.port}",
-                f"--workers={workers}",
-                f"--access-logfile={log_file.with_suffix('.access.log')}",
-                "--graceful-timeout=5",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {self.process.returncode}: see {log_file}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"gunicorn did not answer /healthz within 60 s: see {log_file}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        access_log = log_file.with_suffix(".access.log")
+        options = (f"--access-logfile={access_log}", "--graceful-timeout=5")
+        try:
+            super().__init__(env, workers=workers, log_file=log_file, options=options)
+        except GunicornError as exc:
+            raise SystemExit(str(exc)) from None
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}

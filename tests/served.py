@@ -8,18 +8,17 @@ rest of the suite, so no ``collectstatic`` is needed.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+import psycopg
+from psycopg import sql
+
+from bench.instances import BASE_DIR, Gunicorn
 
 
 def database_url(settings_dict: dict) -> str:
@@ -36,17 +35,8 @@ def database_url(settings_dict: dict) -> str:
     return url + (f"?host={quote(socket_dir)}" if socket_dir else "")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    base: str
-    log: Path
+class Server(Gunicorn):
+    """A gunicorn of the tests (``bench.instances.Gunicorn``) and how to ask it."""
 
     def get(self, path: str, *, timeout: float = 10) -> tuple[int, dict, bytes]:
         """Status, headers and body of a GET (errors are answers too, never exceptions)."""
@@ -57,21 +47,11 @@ class Server:
             return error.code, dict(error.headers), error.read()
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        return self.log_file.read_text(errors="replace")
 
 
 def start_gunicorn(database_url: str, log: Path, *, workers: int = 2, **env: str) -> Server:
     """gunicorn on a free loopback port; returns once it answers (any status) or fails."""
-    port = free_port()
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.served_settings",
@@ -83,34 +63,65 @@ def start_gunicorn(database_url: str, log: Path, *, workers: int = 2, **env: str
         "LOG_LEVEL": "ERROR",
         **env,
     }
-    handle = log.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "atmp_catalogue.wsgi",
-            f"--config={BASE_DIR / 'gunicorn.conf.py'}",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--graceful-timeout=2",
-            "--timeout=30",
-        ],
-        cwd=BASE_DIR,
-        env=environment,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
+    options = ("--graceful-timeout=2", "--timeout=30")
+    return Server(
+        environment,
+        workers=workers,
+        log_file=log,
+        options=options,
+        ready_path="/healthz/ping",
+        any_status=True,
     )
-    handle.close()
-    server = Server(process=process, base=f"http://127.0.0.1:{port}", log=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{server.output()}")
-        try:
-            server.get("/healthz/ping", timeout=2)
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"gunicorn did not answer within 60 s:\n{server.output()}")
+
+
+def manage(*args: str, url: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``manage.py`` in a process of its own, on the database at ``url`` (and no other)."""
+    skipped = ("DATABASE_REPLICA_URL", "REDIS_URL")
+    environment = {name: value for name, value in os.environ.items() if name not in skipped}
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**environment, "DATABASE_URL": url, "SECRET_KEY": "tests-only-not-secret"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check:
+        assert result.returncode == 0, f"manage.py {args[0]}: {result.stdout}{result.stderr}"
+    return result
+
+
+def connect(settings_dict: dict, name: str) -> psycopg.Connection:
+    """An autocommit connection to database ``name`` of a Django connection's server."""
+    options = settings_dict.get("OPTIONS", {})
+    return psycopg.connect(
+        dbname=name,
+        host=settings_dict.get("HOST") or options.get("host"),
+        port=settings_dict.get("PORT") or None,
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        autocommit=True,
+    )
+
+
+def create_database(settings_dict: dict, name: str, *, template: str | None = None) -> str:
+    """Database ``name`` made anew, empty or a copy of ``template``; returns its URL."""
+    drop_database(settings_dict, name)
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with connect(settings_dict, "postgres") as admin:
+        admin.execute(statement)
+    return database_url({**settings_dict, "NAME": name})
+
+
+def clone_database(settings_dict: dict, template: str, name: str) -> str:
+    """A copy of database ``template`` (which nobody may use meanwhile) named ``name``."""
+    return create_database(settings_dict, name, template=template)
+
+
+def drop_database(settings_dict: dict, name: str) -> None:
+    with connect(settings_dict, "postgres") as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -16,17 +16,9 @@ from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 
+from products import models as product_models
 from products.history import last_updated, public_change_log
-from products.models import (
-    AuthorisationEvent,
-    Category,
-    Company,
-    ImportRun,
-    Indication,
-    MechanismOfAction,
-    Product,
-    TherapeuticArea,
-)
+from products.models import AuthorisationEvent, ImportRun, Indication, Product
 
 PASSWORD = "correct horse battery staple"
 
@@ -150,10 +142,10 @@ def import_run(db):
 def one_of_each(kymriah, import_run):
     """A saved object of every model of the admin."""
     return {
-        Category: kymriah.category,
-        MechanismOfAction: kymriah.mechanisms.first(),
-        TherapeuticArea: TherapeuticArea.objects.filter(indications__product=kymriah).first(),
-        Company: kymriah.holder,
+        product_models.Category: kymriah.category,
+        product_models.MechanismOfAction: kymriah.mechanisms.first(),
+        product_models.TherapeuticArea: kymriah.indications.first().therapeutic_areas.first(),
+        product_models.Company: kymriah.holder,
         Product: kymriah,
         Indication: kymriah.indications.first(),
         AuthorisationEvent: kymriah.events.first(),
@@ -162,10 +154,10 @@ def one_of_each(kymriah, import_run):
 
 
 CATALOGUE_MODELS = [
-    Category,
-    MechanismOfAction,
-    TherapeuticArea,
-    Company,
+    product_models.Category,
+    product_models.MechanismOfAction,
+    product_models.TherapeuticArea,
+    product_models.Company,
     Product,
     Indication,
     AuthorisationEvent,
@@ -319,7 +311,7 @@ def test_product_changelist_searches_filters_and_has_date_hierarchy(curator_clie
     names = {product.name for product in found.context["cl"].result_list}
     assert {"Kymriah", "Breyanzi"} <= names
     assert curator_client.get(url, {"q": "EMEA/H/C/004090"}).context["cl"].result_count == 1
-    tissue = Category.objects.get(slug="tissue-engineered")
+    tissue = product_models.Category.objects.get(slug="tissue-engineered")
     tissue = curator_client.get(url, {"category__id__exact": tissue.pk}).context["cl"]
     assert {p.name for p in tissue.result_list} == {"ChondroCelect", "Holoclar", "Spherox"}
     year = curator_client.get(url, {"authorisation_date__year": "2018"})
@@ -402,21 +394,19 @@ def test_status_that_contradicts_the_timeline_is_refused(curator_client, kymriah
     assert snapshot(kymriah) == before
 
 
-def test_a_withdrawal_event_with_its_status_saves_together(curator_client, kymriah, kymriah_form):
-    page, data = kymriah_form
+def withdraw(page, data: dict, **event: str) -> None:
+    """``data`` of the change form made to say withdrawn, with a withdrawal event added."""
     prefix = inline_prefix(page, AuthorisationEvent)
     total = int(data[f"{prefix}-TOTAL_FORMS"])
-    data.update(
-        {
-            "status": "withdrawn",
-            "status_date": "2025-06-30",
-            f"{prefix}-TOTAL_FORMS": str(total + 1),
-            f"{prefix}-{total}-kind": "withdrawal",
-            f"{prefix}-{total}-date": "2025-06-30",
-            f"{prefix}-{total}-date_partial": "",
-            f"{prefix}-{total}-note": "Withdrawn at the holder's request.",
-        }
-    )
+    fields = {"kind": "withdrawal", "date": "2025-06-30", **event}
+    data.update({"status": "withdrawn", "status_date": "2025-06-30"})
+    data.update({f"{prefix}-{total}-{name}": value for name, value in fields.items()})
+    data[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
+
+
+def test_a_withdrawal_event_with_its_status_saves_together(curator_client, kymriah, kymriah_form):
+    page, data = kymriah_form
+    withdraw(page, data, date_partial="", note="Withdrawn at the holder's request.")
     response = post_change(curator_client, kymriah, data)
     assert response.status_code == 302, errors_of(response)
     kymriah.refresh_from_db()
@@ -634,17 +624,7 @@ def test_revert_to_a_status_the_timeline_contradicts_is_refused(
     """An old version saying "authorised" cannot come back after a withdrawal event was added."""
     page, data = kymriah_form
     authorised_version = kymriah.history.first()
-    prefix = inline_prefix(page, AuthorisationEvent)
-    total = int(data[f"{prefix}-TOTAL_FORMS"])
-    data.update(
-        {
-            "status": "withdrawn",
-            "status_date": "2025-06-30",
-            f"{prefix}-TOTAL_FORMS": str(total + 1),
-            f"{prefix}-{total}-kind": "withdrawal",
-            f"{prefix}-{total}-date": "2025-06-30",
-        }
-    )
+    withdraw(page, data)
     assert post_change(curator_client, kymriah, data).status_code == 302
     before = snapshot(kymriah)
     revert_url = reverse(

@@ -9,45 +9,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
-import psycopg
 import pytest
 from django.conf import settings
 from psycopg import sql
 
-from tests.served import BASE_DIR, database_url
+from tests.served import BASE_DIR, connect, create_database, drop_database, manage
 
 CHANGE = (
     "from products.models import Product; p = Product.objects.get(slug='kymriah'); "
     "p.name = {name!r}; p._change_reason = 'backup test'; p.save()"
 )
-
-
-def manage(*args: str, url: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env={**os.environ, "DATABASE_URL": url, "SECRET_KEY": "tests-only-not-secret"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    if check:
-        assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def connect(settings_dict: dict, name: str) -> psycopg.Connection:
-    options = settings_dict.get("OPTIONS", {})
-    return psycopg.connect(
-        dbname=name,
-        host=settings_dict.get("HOST") or options.get("host"),
-        port=settings_dict.get("PORT") or None,
-        user=settings_dict.get("USER") or None,
-        password=settings_dict.get("PASSWORD") or None,
-        autocommit=True,
-    )
 
 
 def fingerprint(settings_dict: dict, name: str) -> dict[str, str]:
@@ -71,22 +43,6 @@ def rows(settings_dict: dict, name: str, query: str) -> list[tuple]:
         return conn.execute(query).fetchall()
 
 
-def create_database(settings_dict: dict, name: str) -> str:
-    with connect(settings_dict, "postgres") as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return database_url({**settings_dict, "NAME": name})
-
-
-def drop_database(settings_dict: dict, name: str) -> None:
-    with connect(settings_dict, "postgres") as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
 @pytest.fixture(scope="module")
 def settings_dict():
     """How to reach the suite's PostgreSQL server (its databases are named per test below)."""
@@ -94,12 +50,10 @@ def settings_dict():
 
 
 @pytest.fixture(scope="module")
-def source(settings_dict):
-    """A database of this module's own, migrated and holding the catalogue."""
+def source(settings_dict, catalogue_template):
+    """A database of this module's own, migrated and holding the catalogue (the suite's copy)."""
     name = f"backup_source_{os.getpid()}"
-    url = create_database(settings_dict, name)
-    manage("migrate", "--no-input", "--verbosity=0", url=url)
-    manage("load_catalogue", url=url)
+    url = create_database(settings_dict, name, template=catalogue_template)
     yield name, url
     drop_database(settings_dict, name)
 

@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 
+from bench.instances import free_port
 from tests.test_backup import create_database, drop_database, settings_dict  # noqa: F401
 
 
@@ -23,12 +24,6 @@ def serve(*args, env):
         text=True,
         timeout=120,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_an_unreachable_database_is_one_clear_line():
@@ -57,9 +52,12 @@ def test_a_port_in_use_is_one_clear_line():
     )
 
 
-def test_sigterm_stops_gunicorn_and_the_command_cleanly(settings_dict):  # noqa: F811
+def test_sigterm_stops_gunicorn_and_the_command_cleanly(
+    settings_dict,  # noqa: F811
+    catalogue_template,
+):
     name = f"serve_test_{os.getpid()}"
-    url = create_database(settings_dict, name)
+    url = create_database(settings_dict, name, template=catalogue_template)
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", f"--port={port}", "--workers=1"],

@@ -259,8 +259,9 @@ def test_the_licence_is_an_spdx_expression_and_psutil_is_declared():
             "products/management/commands/serve.py",
             "--config={settings.BASE_DIR / 'gunicorn.conf.py'}",
         ),
-        ("bench/run.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
-        ("tests/served.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
+        ("bench/instances.py", "--config={BASE_DIR / 'gunicorn.conf.py'}"),
+        ("bench/run.py", "class Server(Gunicorn):"),  # bench.instances' launcher
+        ("tests/served.py", "class Server(Gunicorn):"),
     ],
 )
 def test_every_gunicorn_reads_the_projects_config(path, option):

@@ -77,7 +77,7 @@ def test_the_cd19_car_t_feed_holds_exactly_the_events_of_those_products(client, 
     ]
     expected = AuthorisationEvent.objects.filter(product__in=products)
     got = entries(feed)
-    assert len(got) == expected.count() == 27
+    assert len(got) == expected.count() > len(products)
     assert {entry["link"].removeprefix("http://testserver") for entry in got} == {
         f"/products/{slug}/" for slug in products.values_list("slug", flat=True)
     }
@@ -161,7 +161,7 @@ def test_two_events_of_one_kind_and_date_have_different_stable_ids(client):
 def test_a_product_feed_lists_its_own_events(client, catalogue):
     feed = parse_atom(client.get(reverse("products:product_feed", args=["kymriah"])))
     got = entries(feed)
-    assert len(got) == AuthorisationEvent.objects.filter(product__slug="kymriah").count() == 5
+    assert len(got) == AuthorisationEvent.objects.filter(product__slug="kymriah").count() > 1
     assert {entry["link"] for entry in got} == {"http://testserver/products/kymriah/"}
     assert feed.find(f"{ATOM}title").text.startswith("Kymriah: regulatory events")
 
@@ -229,7 +229,11 @@ def test_the_list_feed_makes_a_bounded_number_of_queries(
 ):
     with django_assert_max_num_queries(6):
         response = client.get(LIST_FEED + "?mechanism=cd19-car-t&category=gene-therapy")
-    assert len(entries(parse_atom(response))) == 27
+    products = Product.objects.published().held_authorisation().with_mechanisms(["cd19-car-t"])
+    events = AuthorisationEvent.objects.filter(
+        product__in=products, product__category__slug="gene-therapy"
+    )
+    assert len(entries(parse_atom(response))) == events.count() > 0
     with django_assert_max_num_queries(6):
         response = client.get(LIST_FEED)
     assert len(entries(parse_atom(response))) == 100
@@ -257,7 +261,7 @@ def test_a_feed_served_from_the_page_cache_keeps_its_validators(client, catalogu
     url = LIST_FEED + "?mechanism=cd19-car-t"
     first, second = client.get(url), client.get(url)
     assert second.content == first.content
-    assert len(entries(parse_atom(second))) == 27
+    assert len(entries(parse_atom(second))) == len(entries(parse_atom(first))) > 0
     for header in ("ETag", "Last-Modified", "Content-Type"):
         assert second[header] == first[header]
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304

@@ -1,7 +1,7 @@
 """Load: gunicorn, as in production, under concurrent requests for a bounded time.
 
-The server reads the suite's test database, which holds the real catalogue (committed once per
-session by ``conftest.django_db_setup``). Every request must succeed: no error, no 500. Speed is
+The server (``conftest.served_catalogue``, three workers) reads a copy of the suite's test
+database, which holds the real catalogue. Every request must succeed: no error, no 500. Speed is
 measured by ``make bench``, not here.
 """
 
@@ -13,16 +13,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
-
-from products.importers.catalogue import load_catalogue
-from products.models import Product
-from tests.served import database_url, start_gunicorn
 
 LOAD_SECONDS = 4
 CLIENTS = 8
-#: The server needs the suite's test database (pytest-django creates it for marked tests only).
-pytestmark = pytest.mark.django_db
 
 URLS = (
     "/",
@@ -39,15 +32,9 @@ URLS = (
 )
 
 
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker, catalogue_data, tmp_path_factory):
-    with django_db_blocker.unblock():
-        if not Product.objects.exists():  # a transactional test emptied it: load it again
-            load_catalogue(catalogue_data)
-        url = database_url(connection.settings_dict)
-    served = start_gunicorn(url, tmp_path_factory.mktemp("load") / "gunicorn.log", workers=3)
-    yield served
-    served.stop()
+@pytest.fixture
+def server(served_catalogue):
+    return served_catalogue
 
 
 def test_concurrent_requests_all_succeed(server):

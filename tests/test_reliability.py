@@ -24,22 +24,11 @@ from atmp_catalogue.localdb import start_embedded_server
 from products.importers.catalogue import load_catalogue
 from products.management.commands.backup import postgres_program
 from products.models import Product
-from tests.served import BASE_DIR, database_url, start_gunicorn
+from tests.served import BASE_DIR, database_url, manage, start_gunicorn
 from tests.test_bad_input import database_fingerprint
 
 PAGES = ("/", "/products/", "/products/?category=gene-therapy", "/products/kymriah/")
 API = ("/api/v1/products/", "/api/v1/products/kymriah/")
-
-
-def manage(*args: str, url: str) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env={**os.environ, "DATABASE_URL": url, "SECRET_KEY": "tests-only-not-secret"},
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
 
 
 def pg_ctl(pgdata: Path, *args: str) -> None:

@@ -10,14 +10,13 @@ from unittest import mock
 import pytest
 import yaml
 from django.core.cache import caches
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.test import Client
 
 from atmp_catalogue.middleware import MAX_QUERY_STRING
-from products.importers.catalogue import load_catalogue
 from products.models import Product
 from tests.factories import ProductFactory
-from tests.served import BASE_DIR, database_url, start_gunicorn
+from tests.served import BASE_DIR
 
 SURFACES = (
     "/",
@@ -272,19 +271,16 @@ def test_a_query_string_at_the_limit_is_answered(client, catalogue):
     assert response.json()["results"] == once["results"] and once["count"] > 1
 
 
-@pytest.fixture(scope="module")
-def gunicorn(django_db_setup, django_db_blocker, catalogue_data, tmp_path_factory):
+@pytest.fixture
+def gunicorn(served_catalogue):
     """The catalogue under gunicorn, started as `make run`, Docker and the benchmark start it."""
-    with django_db_blocker.unblock():
-        if not Product.objects.exists():  # a transactional test emptied it: load it again
-            load_catalogue(catalogue_data)
-        url = database_url(connection.settings_dict)
-    server = start_gunicorn(url, tmp_path_factory.mktemp("limits") / "gunicorn.log", workers=1)
-    yield server
-    server.stop()
+    return served_catalogue
 
 
-def test_gunicorn_lets_django_answer_every_query_string_the_site_refuses():
+def test_gunicorn_lets_django_answer_every_query_string_the_site_refuses(monkeypatch, tmp_path):
+    # The configuration sets PROMETHEUS_MULTIPROC_DIR when unset: not in this process for good,
+    # or every gunicorn the tests start later would share one folder of metrics.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     namespace: dict = {}
     exec((BASE_DIR / "gunicorn.conf.py").read_text(), namespace)
     longest_path = len("GET /api/v1/therapeutic-areas/? HTTP/1.1") + 200  # and a long slug

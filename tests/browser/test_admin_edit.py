@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from products.models import Product
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.chromium import requires_chromium
 
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 PASSWORD = "correct horse battery staple"
@@ -29,23 +29,16 @@ def curator_account(live_server, catalogue):
     return user
 
 
-@contextmanager
-def chromium_page():
-    """A Chromium page. The test touches the database only outside this block."""
-    from playwright.sync_api import sync_playwright
-
+@pytest.fixture
+def chromium_page(browser_page):
+    """``with chromium_page() as page``: the test touches the database outside this block."""
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            browser.close()
+    return partial(browser_page, {"width": 1400, "height": 1000})
 
 
-def test_curator_edits_an_indication_inline_and_sees_it_public(live_server, curator_account):
+def test_curator_edits_an_indication_inline_and_sees_it_public(
+    live_server, curator_account, chromium_page
+):
     kymriah = Product.objects.get(slug="kymriah")
     public_url = f"{live_server.url}{kymriah.get_absolute_url()}"
     new_population = "patients up to 25 years whose disease came back (edited in the admin)"
@@ -92,7 +85,9 @@ def edit_in_the_browser(page, base: str, pk: int, public_url: str, new_populatio
     page.screenshot(path=str(ARTIFACTS / "admin_history.png"), full_page=True)
 
 
-def test_a_new_indication_approved_by_the_ema_takes_one_page(live_server, curator_account):
+def test_a_new_indication_approved_by_the_ema_takes_one_page(
+    live_server, curator_account, chromium_page
+):
     """The README's typical update: a new indication, its therapeutic area and its event."""
     luxturna = Product.objects.get(slug="luxturna")
     indications_before = luxturna.indications.count()
@@ -134,7 +129,7 @@ def test_a_new_indication_approved_by_the_ema_takes_one_page(live_server, curato
     assert event.date.isoformat() == "2026-01-15"
 
 
-def test_the_history_page_shows_with_no_csp_violation(live_server, curator_account):
+def test_the_history_page_shows_with_no_csp_violation(live_server, curator_account, chromium_page):
     kymriah = Product.objects.get(slug="kymriah")
     kymriah.save()  # a history record, so that the page lists it
     errors: list[str] = []

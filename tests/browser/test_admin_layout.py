@@ -6,16 +6,17 @@ Screenshot: artifacts/screenshots/curation-inlines-1366.png.
 from __future__ import annotations
 
 from products.models import Product
-from tests.browser import test_admin_edit
+from tests.browser import test_admin_edit, test_admin_publishing
 from tests.browser.test_admin_edit import log_in
-from tests.browser.test_admin_publishing import SCREENSHOTS, laptop_page
+from tests.browser.test_admin_publishing import SCREENSHOTS
 from tests.chromium import requires_chromium
 
 pytestmark = requires_chromium
 curator_account = test_admin_edit.curator_account  # the fixture: a curator of the live server
+laptop_page = test_admin_publishing.laptop_page  # the fixture: a page at 1,366 px
 
 
-def test_the_inline_tables_fit_a_1366_px_screen(live_server, curator_account):
+def test_the_inline_tables_fit_a_1366_px_screen(live_server, curator_account, laptop_page):
     kymriah = Product.objects.get(slug="kymriah")
     with laptop_page() as page:
         log_in(page, live_server.url)

@@ -5,15 +5,16 @@ Screenshots at 1,366 px go to artifacts/screenshots/curation-*.png.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from products.models import Product
 from tests.browser import test_admin_edit
 from tests.browser.test_admin_edit import log_in
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.chromium import requires_chromium
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 
@@ -21,23 +22,15 @@ pytestmark = requires_chromium
 curator_account = test_admin_edit.curator_account  # the fixture: a curator of the live server
 
 
-@contextmanager
-def laptop_page():
-    from playwright.sync_api import sync_playwright
-
+@pytest.fixture
+def laptop_page(browser_page):
+    """``with laptop_page() as page``: a page at 1,366 px."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            browser.close()
+    return partial(browser_page, {"width": 1366, "height": 768})
 
 
 def test_a_bare_product_cannot_be_published_and_the_checklist_says_why(
-    live_server, curator_account
+    live_server, curator_account, laptop_page
 ):
     with laptop_page() as page:
         log_in(page, live_server.url)
@@ -56,7 +49,7 @@ def test_a_bare_product_cannot_be_published_and_the_checklist_says_why(
     assert not Product.objects.filter(name="Barevex").exists()
 
 
-def test_a_complete_product_shows_every_item_ticked(live_server, curator_account):
+def test_a_complete_product_shows_every_item_ticked(live_server, curator_account, laptop_page):
     kymriah = Product.objects.get(slug="kymriah")
     with laptop_page() as page:
         log_in(page, live_server.url)

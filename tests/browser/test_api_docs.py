@@ -5,56 +5,46 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.urls import reverse
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, requires_chromium
+from tests.chromium import requires_chromium
 
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 
 pytestmark = requires_chromium
 
 
-def test_swagger_ui_renders_the_schema_and_runs_a_query(live_server, catalogue):
-    from playwright.sync_api import sync_playwright
-
-    cache.clear()
+def test_swagger_ui_renders_the_schema_and_runs_a_query(page):
     ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(15_000)
-        page.on(
-            "console",
-            lambda message: problems.append(message.text) if message.type == "error" else None,
-        )
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        try:
-            page.goto(live_server.url + reverse("api:docs"))
-            page.wait_for_selector(".swagger-ui .info .title")
-            assert "ATMP Catalogue API" in page.inner_text(".swagger-ui .info .title")
-            operations = page.locator(".opblock-summary-path")
-            operations.first.wait_for()
-            paths = {text.strip().replace("\u200b", "") for text in operations.all_inner_texts()}
-            assert {"/api/v1/products/", "/api/v1/products/{slug}/"} <= paths
-            page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(reverse("api:docs"))
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "ATMP Catalogue API" in page.inner_text(".swagger-ui .info .title")
+    operations = page.locator(".opblock-summary-path")
+    operations.first.wait_for()
+    paths = {text.strip().replace("\u200b", "") for text in operations.all_inner_texts()}
+    assert {"/api/v1/products/", "/api/v1/products/{slug}/"} <= paths
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
 
-            # Open "List products", try it with a category, and see the API's answer.
-            page.locator("#operations-products-products_list .opblock-summary").click()
-            block = page.locator("#operations-products-products_list")
-            block.locator("button.try-out__btn").click()
-            block.locator("tr[data-param-name='category'] select").select_option("gene-therapy")
-            block.locator("tr[data-param-name='status'] select").select_option("withdrawn")
-            block.locator("button.execute").click()
-            live = block.locator(".live-responses-table tbody .response-col_status").first
-            live.wait_for()
-            assert live.inner_text().strip().startswith("200")
-            body = block.locator(".live-responses-table .microlight").first.inner_text()
-            assert '"slug": "beqvez"' in body and '"slug": "zynteglo"' in body
-            block.locator(".request-url").first.scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "api-docs-try-it-out.png"))
-        finally:
-            browser.close()
+    # Open "List products", try it with a category, and see the API's answer.
+    page.locator("#operations-products-products_list .opblock-summary").click()
+    block = page.locator("#operations-products-products_list")
+    block.locator("button.try-out__btn").click()
+    block.locator("tr[data-param-name='category'] select").select_option("gene-therapy")
+    block.locator("tr[data-param-name='status'] select").select_option("withdrawn")
+    block.locator("button.execute").click()
+    live = block.locator(".live-responses-table tbody .response-col_status").first
+    live.wait_for()
+    assert live.inner_text().strip().startswith("200")
+    body = block.locator(".live-responses-table .microlight").first.inner_text()
+    assert '"slug": "beqvez"' in body and '"slug": "zynteglo"' in body
+    block.locator(".request-url").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "api-docs-try-it-out.png"))
     assert not [p for p in problems if "Content Security Policy" in p], problems
     assert not problems, problems

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_reuser_finds_a_release_downloads_it_and_checks_it(
-    page, screenshot, catalogue, settings, tmp_path, live_server
+    live_page, screenshot, catalogue, settings, tmp_path, live_server
 ):
+    page = live_page  # this process's server: it reads the settings the test sets
     settings.RELEASES_DIR = tmp_path / "releases"
     settings.SITE_URL = live_server.url
     errors = console_errors(page)
