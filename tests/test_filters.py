@@ -28,7 +28,8 @@ def slugs(query: str) -> list[str]:
 
 def test_no_parameter_lists_products_that_held_an_authorisation_by_name(catalogue):
     listed = slugs("")
-    assert len(listed) == 32
+    held = Product.objects.published().filter(status__in=HELD_AUTHORISATION)
+    assert len(listed) == held.count() > 0
     assert listed == sorted(listed)
     assert "elevidys" not in listed  # refused
     statuses = set(Product.objects.filter(slug__in=listed).values_list("status", flat=True))
@@ -37,7 +38,7 @@ def test_no_parameter_lists_products_that_held_an_authorisation_by_name(catalogu
 
 def test_an_unbound_filterset_still_applies_the_default_list(catalogue):
     filterset = ProductFilterSet(None, queryset=Product.objects.published())
-    assert filterset.qs.count() == 32
+    assert list(filterset.qs) == list(run("").qs) != []
 
 
 def test_q_searches_and_orders_by_relevance(catalogue):
@@ -75,7 +76,9 @@ def test_therapeutic_area_repeats_for_or(catalogue):
 
 def test_mechanism_repeats_for_or(catalogue):
     assert set(slugs("mechanism=bcma-car-t")) == {"abecma", "carvykti"}
-    assert len(slugs("mechanism=bcma-car-t&mechanism=cd19-car-t")) == 7
+    either = slugs("mechanism=bcma-car-t&mechanism=cd19-car-t")
+    cd19 = slugs("mechanism=cd19-car-t")
+    assert sorted(either) == sorted({"abecma", "carvykti", *cd19}) and cd19
 
 
 def test_holder(catalogue):
