@@ -28,8 +28,9 @@ def _width(page) -> int:
 
 
 def test_a_curator_previews_leaves_one_product_out_and_imports_the_rest(
-    page, screenshot, live_server, catalogue, django_user_model, tmp_path
+    live_page, screenshot, catalogue, django_user_model, tmp_path
 ):
+    page = live_page  # the live server: this test writes
     django_user_model.objects.create_superuser("curator", "curator@example.org", PASSWORD)
     kymriah_before = Product.objects.values().get(slug="kymriah")
     hemgenix = real_medicine(
