@@ -11,19 +11,10 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from products import models
 from products.caching import catalogue_stamp
-from products.models import (
-    AuthorisationEvent,
-    CatalogueVersion,
-    Category,
-    Company,
-    ImportRun,
-    Indication,
-    MechanismOfAction,
-    Product,
-    TherapeuticArea,
-    partial_date_sort_key,
-)
+from products.models import AuthorisationEvent, CatalogueVersion, Company, Product
+from products.partial_dates import partial_date_sort_key
 from products.querysets import latest_events
 
 LIST = reverse("products:product_list")
@@ -47,19 +38,21 @@ def kymriah() -> Product:
 
 WRITES = {
     "product": lambda: Product.objects.filter(slug="kymriah").update(target="CD19"),
-    "new indication": lambda: Indication.objects.create(
+    "new indication": lambda: models.Indication.objects.create(
         product=kymriah(), condition="Something new", position=9
     ),
     "indication's areas": lambda: (
-        Indication.objects.filter(product__slug="kymriah")
+        models.Indication.objects.filter(product__slug="kymriah")
         .first()
-        .therapeutic_areas.add(TherapeuticArea.objects.get(slug="melanoma"))
+        .therapeutic_areas.add(models.TherapeuticArea.objects.get(slug="melanoma"))
     ),
     "product's mechanisms": lambda: kymriah().mechanisms.clear(),
     "event": lambda: AuthorisationEvent.objects.filter(product__slug="kymriah").delete(),
-    "category": lambda: Category.objects.filter(slug="combined").update(name="Combined"),
-    "mechanism": lambda: MechanismOfAction.objects.update(description="Renamed"),
-    "therapeutic area": lambda: TherapeuticArea.objects.filter(slug="melanoma").update(name="M"),
+    "category": lambda: models.Category.objects.filter(slug="combined").update(name="Combined"),
+    "mechanism": lambda: models.MechanismOfAction.objects.update(description="Renamed"),
+    "therapeutic area": lambda: models.TherapeuticArea.objects.filter(slug="melanoma").update(
+        name="M"
+    ),
     "holder": lambda: Company.objects.filter(slug="novartis-europharm-limited").update(name="N"),
 }
 
@@ -75,7 +68,7 @@ def test_every_write_to_the_catalogue_moves_the_version(catalogue, write):
 
 def test_writes_elsewhere_leave_the_version(catalogue, django_user_model):
     before = version()
-    ImportRun.objects.create(file_name="export.xlsx")
+    models.ImportRun.objects.create(file_name="export.xlsx")
     django_user_model.objects.create_user("reader", password="x-Pass-123")
     assert version() == before
 
