@@ -12,7 +12,7 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.dateformat import format as format_date
 from django.utils.dates import MONTHS
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -188,3 +188,46 @@ def therapeutic_areas(product) -> list[str]:
             if area.display_name not in names:
                 names.append(area.display_name)
     return names
+
+
+@register.simple_tag
+def facet_options(facet):
+    """A filter group's options (``_facet.html``): ``<option>`` items for a select, else ``<li>``
+    items with a checkbox or radio each and the group headings between them.
+
+    The panel's hot loop (a hundred options or more), written once here: as template code each
+    option cost a dozen variable lookups on every cold list page.
+    """
+    if facet.widget == "select":
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{} ({})</option>',
+            (
+                (option.value, " selected" if option.selected else "", option.label, option.count)
+                for option in facet.options
+            ),
+        )
+    items = []
+    group = None
+    for number, option in enumerate(facet.options, start=1):
+        if option.group != group and option.group:
+            items.append(format_html('<li class="options__group">{}</li>', option.group))
+        group = option.group
+        items.append(
+            format_html(
+                '<li>\n          <input type="{widget}" id="f-{param}-{number}" name="{param}"'
+                ' value="{value}"{checked}>\n          <label for="f-{param}-{number}">'
+                '<span class="options__label">{label}</span> <span class="count">'
+                '<span class="visually-hidden">(</span>{count}<span class="visually-hidden">'
+                " product{plural})</span></span></label>\n        </li>",
+                widget=facet.widget,
+                param=facet.param,
+                number=number,
+                value=option.value,
+                checked=" checked" if option.selected else "",
+                label=option.label,
+                count=option.count,
+                plural="" if option.count == 1 else "s",
+            )
+        )
+    return mark_safe("\n        ".join(items))  # each item escaped by format_html
