@@ -56,6 +56,16 @@ def status_tone(status: str) -> str:
     return "ended" if status in HELD_AUTHORISATION else "record"
 
 
+@register.filter
+def status_label(status: str) -> str:
+    """A status's label, as ``get_status_display``, which hashes every status's translatable
+    label (a lookup in the translations each) for every row of a table."""
+    try:
+        return Status(status).label
+    except ValueError:
+        return status
+
+
 @register.simple_tag
 def partial_date(date: datetime.date | None, partial: str = "", style: str = "long"):
     """An exact date, or a partial one as given (2026, April 2026), or "not known"."""
