@@ -3,9 +3,9 @@
 A group's counts ignore the group's own selection, so the options of one group add up as OR
 (as the filter does): ticking "Gene therapy" leaves the other categories' counts as they were.
 The groups that count the same selection (every group not in use) and whose products have one
-value each (category, status, holder, cell source, the flags) are counted together in one
-aggregate query (``ProductQuerySet.count_by_each``); the others (therapeutic areas, mechanisms,
-a group in use) cost one query each (``count_by`` or ``count_by_vocabulary``), whatever the
+value each (category, holder, cell source, the flags) are counted together in one aggregate
+query (``ProductQuerySet.count_by_each``); the others (therapeutic areas, mechanisms, status, a
+group in use) cost one query each (``count_by`` or ``count_by_vocabulary``), whatever the
 catalogue's size. Counts are cached for the catalogue version: paging, reordering or changing
 one group's selection recomputes only the groups whose other filters changed.
 """
