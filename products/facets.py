@@ -2,13 +2,17 @@
 
 A group's counts ignore the group's own selection, so the options of one group add up as OR
 (as the filter does): ticking "Gene therapy" leaves the other categories' counts as they were.
-Each group costs one aggregate query (``ProductQuerySet.count_by`` or ``count_by_vocabulary``),
-whatever the catalogue's size, and is cached for the catalogue version: paging, reordering or
-changing one group's selection recomputes only the groups whose other filters changed.
+The groups that count the same selection (every group not in use) and whose products have one
+value each (category, holder, cell source, the flags) are counted together in one aggregate
+query (``ProductQuerySet.count_by_each``); the others (therapeutic areas, mechanisms, status, a
+group in use) cost one query each (``count_by`` or ``count_by_vocabulary``), whatever the
+catalogue's size. Counts are cached for the catalogue version: paging, reordering or changing
+one group's selection recomputes only the groups whose other filters changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +21,13 @@ from products.caching import cached, catalogue_stamp
 from products.choices import HELD_AUTHORISATION
 from products.filters import CATEGORY_NOT_KNOWN, BooleanChoiceFilter, ProductFilterSet
 from products.flags import FLAGS
-from products.querysets import ProductQuerySet
+from products.querysets import ProductQuerySet, vocabulary_rows
 
 NOT_KNOWN = _("Not known")
 #: Parameters that change the order or the page of a list, never its counts.
 UNFILTERED = ("ordering", "page", "page_size")
+#: What the category group is counted by: its legal class, named, in the classes' order.
+CATEGORY_FIELDS = ("category__slug", "category__name", "category__position")
 #: At most this many options in a vocabulary's group: a page must not grow with the catalogue.
 MAX_OPTIONS = 100
 
@@ -97,23 +103,71 @@ class FacetBuilder:
         self.filterset = filterset
         self.products = products
         self.stamp = catalogue_stamp(getattr(filterset, "request", None))
+        #: Rows of ``count_by`` counted beforehand for several groups at once, by (param, fields).
+        self.batched: dict[tuple[str, tuple[str, ...]], list[dict]] = {}
+
+    def others(self, left_out: Collection[str]) -> list:
+        """The parameters that select the products counted, as a part of a cache key."""
+        data = self.filterset.data
+        return sorted(
+            (key, sorted(data.getlist(key))) for key in data if key not in {*left_out, *UNFILTERED}
+        )
 
     def counted(self, param: str, what: str, count) -> list[dict]:
         """``count(products under the other filters)``, cached for this catalogue version."""
-        data = self.filterset.data
-        others = sorted(
-            (key, sorted(data.getlist(key))) for key in data if key not in {param, *UNFILTERED}
-        )
         return cached(
             self.stamp,
-            ("facet", param, what, others),
+            ("facet", param, what, self.others({param})),
             lambda: count(
                 self.filterset.filter_queryset(self.products, exclude={param, "ordering"})
             ),
         )
 
     def count_by(self, param: str, *fields: str) -> list[dict]:
+        if (rows := self.batched.get((param, fields))) is not None:
+            return [dict(row) for row in rows]
         return self.counted(param, ",".join(fields), lambda selected: selected.count_by(*fields))
+
+    def left_out(self, param: str) -> frozenset[str]:
+        """What ``param``'s group leaves out of its selection: itself when in use. A parameter
+        not in use selects nothing, so groups not in use share one selection; ``status`` always
+        leaves itself out (without it the list holds the products that held an authorisation,
+        the group counts every status)."""
+        in_use = param in self.filterset.data or param == "status"
+        return frozenset({param} if in_use else ())
+
+    def single_valued_fields(self, param: str) -> tuple[str, ...] | None:
+        """The fields ``facet`` counts ``param``'s group by, when a product has one value of
+        each (then groups can be counted together); None for many-to-many groups."""
+        filter_ = self.filterset.filters[param]
+        if param == "category":
+            return CATEGORY_FIELDS
+        if "to_field_name" in filter_.extra:
+            path = filter_.field_name
+            if self.products.is_multi_valued(path):
+                return None
+            return (f"{path}__slug", f"{path}__name")
+        return (filter_.field_name,)
+
+    def count_together(self, params: Iterable[str]) -> None:
+        """Count the single-valued groups that share a selection in one query per selection
+        (``ProductQuerySet.count_by_each``), cached for this catalogue version."""
+        shared: dict[frozenset[str], list[tuple[str, tuple[str, ...]]]] = {}
+        for param in params:
+            if (fields := self.single_valued_fields(param)) is not None:
+                shared.setdefault(self.left_out(param), []).append((param, fields))
+        for left_out, groups in shared.items():
+            if len(groups) < 2:
+                continue  # one group alone: its own query, cached as before
+            counts = cached(
+                self.stamp,
+                ("facets", sorted(left_out), self.others(left_out), groups),
+                lambda left_out=left_out, groups=groups: self.filterset.filter_queryset(
+                    self.products, exclude={*left_out, "ordering"}
+                ).count_by_each([fields for _param, fields in groups]),
+            )
+            for (param, fields), rows in zip(groups, counts, strict=True):
+                self.batched[param, fields] = rows
 
     def facet(self, param: str, widget: str) -> Facet:
         filter_ = self.filterset.filters[param]
@@ -137,7 +191,7 @@ class FacetBuilder:
 
     def add_categories(self, facet: Facet, selected: set[str]) -> None:
         """The four legal classes in their order, and "not known"."""
-        rows = self.count_by(facet.param, "category__slug", "category__name", "category__position")
+        rows = self.count_by(facet.param, *CATEGORY_FIELDS)
         rows.sort(
             key=lambda row: (row["category__position"] is None, row["category__position"] or 0)
         )
@@ -164,7 +218,12 @@ class FacetBuilder:
 
     def add_vocabulary(self, facet: Facet, selected: set[str], path: str) -> None:
         """Terms selected by slug, listed by (plain) name, the ticked ones on top."""
-        rows = self.counted(facet.param, path, lambda products: products.count_by_vocabulary(path))
+        if (fields := self.single_valued_fields(facet.param)) is not None:
+            rows = vocabulary_rows(path, self.count_by(facet.param, *fields))
+        else:
+            rows = self.counted(
+                facet.param, path, lambda products: products.count_by_vocabulary(path)
+            )
         rows = [row for row in rows if row["slug"]]
         if len(rows) > MAX_OPTIONS:  # the busiest ones; the search box finds the others
             rows.sort(key=lambda row: -row["count"])
@@ -209,4 +268,5 @@ def _counts(rows: list[dict], key: str) -> dict:
 def build_facets(filterset: ProductFilterSet, products: ProductQuerySet) -> list[Facet]:
     """The filter panel's groups (``PANEL``) for ``filterset`` over ``products``."""
     builder = FacetBuilder(filterset, products)
+    builder.count_together(param for param, _widget in PANEL)
     return [builder.facet(param, widget) for param, widget in PANEL]

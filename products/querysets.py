@@ -6,7 +6,7 @@ import datetime
 import functools
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -270,6 +270,14 @@ def authorisation_year() -> Coalesce:
     )
 
 
+def vocabulary_rows(path: str, rows: list[dict]) -> list[dict]:
+    """``count_by(f"{path}__slug", f"{path}__name")``'s rows as ``slug``, ``name``, ``count``."""
+    return [
+        {"slug": row[f"{path}__slug"], "name": row[f"{path}__name"], "count": row["count"]}
+        for row in rows
+    ]
+
+
 class ProductQuerySet(models.QuerySet):
     def published(self) -> ProductQuerySet:
         """Products the public may see."""
@@ -411,12 +419,57 @@ class ProductQuerySet(models.QuerySet):
         grouped directly (one pass over the selection, no ``DISTINCT``): the querysets of the
         catalogue's filters hold each product once (many-to-many filters are ``IN`` subqueries).
         """
-        if self.query.distinct or any(self._is_multi_valued(path) for path in fields):
+        if self.query.distinct or any(self.is_multi_valued(path) for path in fields):
             products = self.model._default_manager.filter(pk__in=self.order_by().values("pk"))
             rows = products.values(*fields).annotate(count=Count("pk", distinct=True))
         else:
             rows = self.values(*fields).annotate(count=Count("pk"))
         return list(rows.order_by())
+
+    def count_by_each(self, groups: Sequence[Sequence[str]]) -> list[list[dict]]:
+        """``[self.count_by(*fields) for fields in groups]`` in one query (``GROUPING SETS``).
+
+        The filter panel counts a dozen groups over the same selection: one pass over it instead
+        of one query each. Each group's fields must be of the product or its foreign keys; a
+        selection that may repeat a product (``DISTINCT``) is counted group by group.
+        """
+        groups = [tuple(fields) for fields in groups]
+        if (
+            self.query.distinct
+            or len(set(groups)) < len(groups)
+            or any(self.is_multi_valued(path) for fields in groups for path in fields)
+        ):
+            return [self.count_by(*fields) for fields in groups]
+        columns = list(dict.fromkeys(path for fields in groups for path in fields))
+        try:
+            selection_sql, params = self.order_by().values("pk", *columns).query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing writes no SQL
+            return [[] for _fields in groups]
+        names = [f"c{index}" for index in range(len(columns))]
+        number = {path: index for index, path in enumerate(columns)}
+        sets = ", ".join(
+            "(" + ", ".join(names[number[path]] for path in fields) + ")" for fields in groups
+        )
+        # GROUPING(...) has a bit per column, set where the row's grouping set lacks it: it tells
+        # a group's "no value" (NULL) from a row of another group.
+        sql = (
+            f"SELECT GROUPING({', '.join(names)}), {', '.join(names)}, COUNT(pk)"
+            f" FROM ({selection_sql}) AS selected(pk, {', '.join(names)})"
+            f" GROUP BY GROUPING SETS ({sets})"
+        )
+        masks = {}
+        for index, fields in enumerate(groups):
+            grouped = {number[path] for path in fields}
+            bits = (int(i not in grouped) << (len(columns) - 1 - i) for i in range(len(columns)))
+            masks[sum(bits)] = index
+        counted: list[list[dict]] = [[] for _fields in groups]
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            for mask, *values, count in cursor.fetchall():
+                fields = groups[masks[mask]]
+                row = {path: values[number[path]] for path in fields}
+                counted[masks[mask]].append({**row, "count": count})
+        return counted
 
     def count_by_vocabulary(self, path: str) -> list[dict]:
         """Products per value of the vocabulary at ``path`` (``category``, ``holder``,
@@ -430,10 +483,7 @@ class ProductQuerySet(models.QuerySet):
         """
         if path == "indications__therapeutic_areas":
             return self._count_by_area_ids()
-        return [
-            {"slug": row[f"{path}__slug"], "name": row[f"{path}__name"], "count": row["count"]}
-            for row in self.count_by(f"{path}__slug", f"{path}__name")
-        ]
+        return vocabulary_rows(path, self.count_by(f"{path}__slug", f"{path}__name"))
 
     def _count_by_area_ids(self) -> list[dict]:
         # Django's ORM cannot aggregate over ``unnest``, hence the SQL around the queryset's own.
@@ -461,7 +511,7 @@ class ProductQuerySet(models.QuerySet):
                 for slug, name, plain_name, count in cursor.fetchall()
             ]
 
-    def _is_multi_valued(self, path: str) -> bool:
+    def is_multi_valued(self, path: str) -> bool:
         """Whether ``path`` crosses a relation that gives a product more than one row."""
         model = self.model
         for name in path.split("__"):
@@ -480,6 +530,20 @@ class ProductQuerySet(models.QuerySet):
             .values("year", category_slug=F("category__slug"))
             .annotate(count=Count("pk"))
             .order_by("year", "category_slug")
+        )
+
+    def for_list(self) -> ProductQuerySet:
+        """What a row of the product table shows (``_product_table.html``): category, holder,
+        and the therapeutic areas of the indications; not the mechanisms or events that
+        ``with_related`` also fetches (two queries and a few hundred objects fewer a page)."""
+        from products.models import Indication
+
+        related = self.select_related("category", "holder").defer("search_vector")
+        return related.prefetch_related(
+            Prefetch(
+                "indications",
+                queryset=Indication.objects.prefetch_related("therapeutic_areas"),
+            ),
         )
 
     def with_related(self) -> ProductQuerySet:

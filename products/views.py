@@ -125,7 +125,7 @@ class ProductListView(FilterView):
     """The filterable list. Invalid parameters are reported and left out; the rest apply."""
 
     filterset_class = ProductFilterSet
-    queryset = Product.objects.published().with_related()
+    queryset = Product.objects.published().for_list()
     template_name = "products/product_list.html"
     paginate_by = settings.CATALOGUE_PAGE_SIZE
 

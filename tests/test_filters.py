@@ -168,3 +168,87 @@ def test_filter_queryset_can_leave_out_parameters_for_facets(catalogue):
     assert set(p.slug for p in without_category) == {"glybera", "maci"}
     without_status = filterset.filter_queryset(products, exclude={"status"})
     assert set(p.slug for p in without_status) == {"maci", "hyalograft-c-autograft"}
+
+
+@pytest.fixture
+def varied_products(db):
+    """Products whose single-valued facets vary, "not known" (None) included."""
+    from products.choices import CellSource, Status
+    from tests.factories import CategoryFactory, CompanyFactory, ProductFactory
+
+    categories = [
+        CategoryFactory(),
+        CategoryFactory(slug="somatic-cell-therapy", name="Somatic cell therapy", position=2),
+        None,
+    ]
+    holders = [CompanyFactory(), CompanyFactory(), None]
+    statuses = [Status.AUTHORISED, Status.WITHDRAWN, Status.EXPIRED]
+    sources = [CellSource.NONE, CellSource.AUTOLOGOUS, None]
+    flags = [True, False, None]
+    for n in range(18):
+        ProductFactory(
+            category=categories[n % 3],
+            holder=holders[n % 5 % 3],
+            status=statuses[n % 4 % 3],
+            cell_source=sources[n % 7 % 3],
+            is_orphan=flags[n % 3],
+            is_prime=flags[n % 2],
+            is_conditional_at_authorisation=flags[n % 5 % 3],
+        )
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "status=withdrawn&status=authorised", "category=gene-therapy", "orphan=false", "q=zz"],
+)
+def test_groups_counted_together_count_as_each_group_alone(varied_products, query):
+    """``count_by_each`` (one query with GROUPING SETS) gives every group's ``count_by`` rows."""
+    filterset = run(query)
+    filterset.is_valid()
+    selected = filterset.filter_queryset(Product.objects.published(), exclude={"ordering"})
+    groups = [
+        ("category__slug", "category__name", "category__position"),
+        ("status",),
+        ("holder__slug", "holder__name"),
+        ("cell_source",),
+        ("is_orphan",),
+        ("is_prime",),
+        ("is_conditional_at_authorisation",),
+    ]
+
+    def rows(counted):
+        return sorted((sorted(row.items(), key=str) for row in counted), key=str)
+
+    together = selected.count_by_each(groups)
+    alone = [selected.count_by(*fields) for fields in groups]
+    assert [rows(counted) for counted in together] == [rows(counted) for counted in alone]
+    assert query == "q=zz" or all(together), "every group has rows but for the empty search"
+    assert sum(row["count"] for row in together[1]) == selected.count()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "category=gene-therapy&orphan=true",
+        "status=withdrawn&status=refused&prime=false",
+        "holder=nobody",
+    ],
+)
+def test_the_panel_counted_together_is_the_panel_counted_group_by_group(varied_products, query):
+    """The filter panel's counts are the same whether groups sharing a selection are counted in
+    one query or each in its own."""
+    from products.facets import PANEL, FacetBuilder, build_facets
+
+    def panel(facets):
+        return [
+            (facet.param, [(o.value, o.label, o.count, o.selected) for o in facet.options])
+            for facet in facets
+        ]
+
+    filterset = run(query)
+    filterset.is_valid()
+    together = build_facets(filterset, Product.objects.published())
+    alone = FacetBuilder(filterset, Product.objects.published())
+    assert panel(together) == panel([alone.facet(param, widget) for param, widget in PANEL])
+    assert sum(o.count for facet in together if facet.param == "status" for o in facet.options)

@@ -12,7 +12,7 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.dateformat import format as format_date
 from django.utils.dates import MONTHS
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -54,6 +54,16 @@ def status_tone(status: str) -> str:
     if status in STATUS_TONES:
         return STATUS_TONES[status]
     return "ended" if status in HELD_AUTHORISATION else "record"
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """A status's label, as ``get_status_display``, which hashes every status's translatable
+    label (a lookup in the translations each) for every row of a table."""
+    try:
+        return Status(status).label
+    except ValueError:
+        return status
 
 
 @register.simple_tag
@@ -188,3 +198,118 @@ def therapeutic_areas(product) -> list[str]:
             if area.display_name not in names:
                 names.append(area.display_name)
     return names
+
+
+@register.simple_tag
+def facet_options(facet):
+    """A filter group's options (``_facet.html``): ``<option>`` items for a select, else ``<li>``
+    items with a checkbox or radio each and the group headings between them.
+
+    The panel's hot loop (a hundred options or more), written once here: as template code each
+    option cost a dozen variable lookups on every cold list page.
+    """
+    if facet.widget == "select":
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{} ({})</option>',
+            (
+                (option.value, " selected" if option.selected else "", option.label, option.count)
+                for option in facet.options
+            ),
+        )
+    items = []
+    group = None
+    for number, option in enumerate(facet.options, start=1):
+        if option.group != group and option.group:
+            items.append(format_html('<li class="options__group">{}</li>', option.group))
+        group = option.group
+        items.append(
+            format_html(
+                '<li>\n          <input type="{widget}" id="f-{param}-{number}" name="{param}"'
+                ' value="{value}"{checked}>\n          <label for="f-{param}-{number}">'
+                '<span class="options__label">{label}</span> <span class="count">'
+                '<span class="visually-hidden">(</span>{count}<span class="visually-hidden">'
+                " product{plural})</span></span></label>\n        </li>",
+                widget=facet.widget,
+                param=facet.param,
+                number=number,
+                value=option.value,
+                checked=" checked" if option.selected else "",
+                label=option.label,
+                count=option.count,
+                plural="" if option.count == 1 else "s",
+            )
+        )
+    return mark_safe("\n        ".join(items))  # each item escaped by format_html
+
+
+@register.simple_tag
+def product_row(product, *, compare=False, show_reason=False, reasoned_statuses=()):
+    """One ``<tr>`` of the product table (``_product_table.html``): its hot loop, written once
+    here, as a template each row cost some thirty variable lookups on every cold list page."""
+    cells = []
+    if compare:
+        cells.append(
+            format_html(
+                '<td class="compare-cell" data-label="Compare"><input type="checkbox"'
+                ' id="compare-{slug}" name="products" value="{slug}" form="compare-form">'
+                '<label class="visually-hidden" for="compare-{slug}">Compare {name}</label></td>',
+                slug=product.slug,
+                name=product.name,
+            )
+        )
+    inn = format_html('<span class="inn">{}</span>', product.inn) if product.inn else ""
+    aliases = ", ".join(product.aliases or ())
+    if aliases:
+        aliases = format_html('<span class="aliases">formerly {}</span>', aliases)
+    cells.append(
+        format_html(
+            '<th scope="row" data-label="Product">\n        <a class="product-link" href="{}">{}'
+            "</a>\n        {}\n        {}\n      </th>",
+            product.get_absolute_url(),
+            product.name,
+            inn,
+            aliases,
+        )
+    )
+    category = product.category
+    if category:
+        category = format_html(
+            '<span class="cat cat--{}" title="{}">{}</span>',
+            category.slug,
+            category.name,
+            short_category(category),
+        )
+    cells.append(format_html('<td data-label="Category">{}</td>', or_not_known(category)))
+    areas = "; ".join(therapeutic_areas(product))
+    cells.append(format_html('<td data-label="Therapeutic areas">{}</td>', or_not_known(areas)))
+    holder = product.holder.name if product.holder else None
+    cells.append(format_html('<td data-label="Holder">{}</td>', or_not_known(holder)))
+    since = ""
+    if product.status_date and product.status != "authorised":
+        since = format_html(
+            ' <span class="status-date">since {}</span>', partial_date(product.status_date)
+        )
+    cells.append(
+        format_html(
+            '<td data-label="Status"><span class="status status--{}">{}</span>{}</td>',
+            status_tone(product.status),
+            status_label(product.status),
+            since,
+        )
+    )
+    if product.authorisation_date or product.authorisation_date_partial:
+        first = partial_date(product.authorisation_date, product.authorisation_date_partial)
+    elif product.has_held_authorisation:
+        first = or_not_known(None)
+    else:
+        first = mark_safe('<span class="muted">never</span>')
+    cells.append(
+        format_html('<td data-label="First authorised" class="first-authorised">{}</td>', first)
+    )
+    if show_reason:
+        reason = ""
+        if product.status in reasoned_statuses:
+            reason = or_not_known(product.status_reason)
+        cells.append(format_html('<td data-label="Reason" class="reason">{}</td>', reason))
+    return format_html("<tr>\n      {}\n    </tr>", mark_safe("\n      ".join(cells)))
