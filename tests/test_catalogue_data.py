@@ -386,3 +386,14 @@ def test_a_real_change_shows_once_in_the_change_log(loaded_a_month_ago, catalogu
     assert [entry["added"] for entry in log[1:]] == [True]
     changed = recent_fact_changes(Product.objects.all())
     assert [change["product"].slug for change in changed] == ["kymriah"]
+
+
+def test_a_changed_mechanism_alone_counts_as_an_update(loaded_a_month_ago, catalogue_data):
+    data = copy.deepcopy(catalogue_data)
+    kymriah = next(item for item in data["products"] if item["slug"] == "kymriah")
+    other = next(m["slug"] for m in data["mechanisms"] if m["slug"] not in kymriah["mechanisms"])
+    kymriah["mechanisms"] = [other]
+    report = load_catalogue(data)
+    assert (report.created, report.updated) == (0, 1)
+    product = Product.objects.get(slug="kymriah")
+    assert [m.slug for m in product.mechanisms.all()] == [other]

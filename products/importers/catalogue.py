@@ -142,8 +142,9 @@ def _load_product(item: dict[str, Any], report: LoadReport) -> None:
     mechanisms = list(models.MechanismOfAction.objects.filter(slug__in=item["mechanisms"]))
     if len(mechanisms) != len(set(item["mechanisms"])):
         raise CatalogueError(f"{label}: unknown mechanism in {item['mechanisms']}")
+    rows_changed = set(mechanisms) != set(product.mechanisms.all())
     product.mechanisms.set(mechanisms)  # adds and removes only the difference
-    rows_changed = _load_indications(product, item["indications"], label)
+    rows_changed |= _load_indications(product, item["indications"], label)
     rows_changed |= _load_events(product, item["events"], label)
     if not created and (changed or rows_changed):
         product.save()  # a new revision for editors (products.history.Revision)
