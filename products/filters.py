@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
@@ -22,6 +23,12 @@ from products.models import Category, Product
 #: The ``category`` value of products whose category no source states (Zemcelpro).
 CATEGORY_NOT_KNOWN = "not-known"
 ISO_DATE = ["%Y-%m-%d"]
+#: Control characters no page, CSV cell or feed (XML 1.0) can carry; NUL is Django's own check.
+NO_CONTROL_CHARACTERS = RegexValidator(
+    r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]",
+    inverse_match=True,
+    message=_("Search text cannot contain control characters."),
+)
 
 
 class BooleanChoiceFilter(filters.TypedChoiceFilter):
@@ -90,6 +97,7 @@ class ProductFilterSet(filters.FilterSet):
     q = filters.CharFilter(
         method="filter_q",
         max_length=200,
+        validators=[NO_CONTROL_CHARACTERS],
         label=_("Search"),
         help_text=_(
             "Free text over brand name (and former names), INN, holder, indications, mechanism "

@@ -138,3 +138,6 @@ def pytest_configure(config):
     # Tests edit and read back at once; tests/test_caching.py checks the shared reading.
     settings.CATALOGUE_VERSION_MAX_AGE = 0
     settings.WHITENOISE_USE_FINDERS = True
+    # A user made or signed in by a test in this process needs no 1,000,000 PBKDF2 rounds (half
+    # a second each, twice per admin test); servers started by the tests keep the real hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

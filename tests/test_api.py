@@ -385,6 +385,7 @@ BAD_VALUES = [
     ("ordering", "price"),
     ("ordering", "-updated_at"),
     ("q", "kym\x00riah"),
+    ("q", "kym\x1briah"),
     ("page", "0"),
     ("page", "-1"),
     ("page", "two"),
