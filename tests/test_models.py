@@ -2,10 +2,12 @@
 
 import copy
 import datetime
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 
 from products.choices import EventKind, Status
 from products.importers.catalogue import CatalogueError, load_catalogue
@@ -26,23 +28,22 @@ def refused_by_database(queryset, **values):
     return True
 
 
-@pytest.mark.parametrize(
-    "values",
-    [
-        {"status": "sold"},
-        {"cell_source": "xenogeneic"},
-        {"delivery": "by-post"},
-        {"slug": "Not A Slug"},
-        {"ema_product_number": "EMEA-H-C-1"},
-        {"authorisation_date": datetime.date(1980, 1, 1)},
-        {"status_date": datetime.date(2200, 1, 1)},
-        {"status_date": datetime.date(2018, 8, 22)},  # a day before Kymriah's authorisation
-        {"authorisation_date_partial": "2026-13"},
-        {"authorisation_date_partial": "2018"},  # beside an exact date
-        {"atc_code": "not an atc"},
-    ],
-    ids=lambda values: next(iter(values)),
-)
+BAD_PRODUCT_FACTS = [
+    {"status": "sold"},
+    {"cell_source": "xenogeneic"},
+    {"delivery": "by-post"},
+    {"slug": "Not A Slug"},
+    {"ema_product_number": "EMEA-H-C-1"},
+    {"authorisation_date": datetime.date(1980, 1, 1)},
+    {"status_date": datetime.date(2200, 1, 1)},
+    {"status_date": datetime.date(2018, 8, 22)},  # a day before Kymriah's authorisation
+    {"authorisation_date_partial": "2026-13"},
+    {"authorisation_date_partial": "2018"},  # beside an exact date
+    {"atc_code": "not an atc"},
+]
+
+
+@pytest.mark.parametrize("values", BAD_PRODUCT_FACTS, ids=lambda values: next(iter(values)))
 def test_database_refuses_contradictory_product_facts(catalogue, values):
     assert refused_by_database(Product.objects.filter(slug="kymriah"), **values)
 
@@ -142,3 +143,57 @@ def test_every_slugged_model_refuses_a_malformed_slug_by_the_one_rule(catalogue,
     assert rule.name == f"products_{model._meta.model_name}_slug_format"
     first = model.objects.order_by("pk").first()
     assert refused_by_database(model.objects.filter(pk=first.pk), slug="Not A Slug")
+
+
+def djangos_own_errors(instance, exclude=None) -> dict:
+    """What Django's own ``validate_constraints`` (one query per constraint) says."""
+    try:
+        models.Model.validate_constraints(instance, exclude=exclude)
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+def one_query_errors(instance, exclude=None) -> dict:
+    try:
+        instance.validate_constraints(exclude=exclude)
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
+@pytest.mark.parametrize("values", BAD_PRODUCT_FACTS, ids=lambda values: next(iter(values)))
+def test_constraints_checked_in_one_query_give_djangos_own_errors(catalogue, values):
+    product = Product.objects.get(slug="kymriah")
+    for name, value in values.items():
+        setattr(product, name, value)
+    expected = djangos_own_errors(product)
+    assert expected  # each of these facts breaks a constraint
+    assert one_query_errors(product) == expected
+
+
+def check_queries(validate) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        validate()
+    return sum('"_check"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_valid_product_and_event_are_checked_in_one_query_each(catalogue):
+    product = Product.objects.get(slug="kymriah")
+    event = product.events.first()
+    for instance in (product, event):
+        checks = [c for c in instance._meta.constraints if isinstance(c, models.CheckConstraint)]
+        assert len(checks) >= 5
+        assert one_query_errors(instance) == djangos_own_errors(instance) == {}
+        assert check_queries(instance.validate_constraints) == 1
+        djangos_own = partial(models.Model.validate_constraints, instance)
+        assert check_queries(djangos_own) == len(checks)
+
+
+def test_an_excluded_field_skips_only_its_own_constraints_as_in_django(catalogue):
+    product = Product.objects.get(slug="kymriah")
+    product.status = "sold"
+    product.delivery = "by-post"
+    expected = djangos_own_errors(product, exclude={"status"})
+    assert list(expected) == ["__all__"] and expected["__all__"] == ["Unknown delivery."]
+    assert one_query_errors(product, exclude={"status"}) == expected

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from products.choices import Confidence, EventKind
+from products.models.checks import ChecksInOneQuery
 from products.models.fields import nullable_boolean, source_list
 from products.models.vocabularies import TherapeuticArea
 from products.partial_dates import (
@@ -31,7 +32,7 @@ def event_order() -> models.Case:
 TIMELINE_ORDER = (event_order().asc(nulls_last=True), "pk")
 
 
-class Indication(models.Model):
+class Indication(ChecksInOneQuery, models.Model):
     """What a product is authorised (or was proposed) for, in plain words."""
 
     product = models.ForeignKey("Product", on_delete=models.CASCADE, related_name="indications")
@@ -64,7 +65,7 @@ class Indication(models.Model):
         return self.condition
 
 
-class AuthorisationEvent(models.Model):
+class AuthorisationEvent(ChecksInOneQuery, models.Model):
     """One step of a product's regulatory life: an opinion, an authorisation, a withdrawal…"""
 
     #: The event's facts, in the order the form, the API and the loader list them.

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from products.models.checks import ChecksInOneQuery
+
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MESSAGE = _("Use lowercase letters, digits and hyphens.")
 slug_validator = RegexValidator(SLUG_PATTERN, SLUG_MESSAGE)
@@ -25,7 +27,7 @@ def slugify_name(name: str) -> str:
     return re.sub(r"-+", "-", slugify(name)).strip("-")
 
 
-class Slugged(models.Model):
+class Slugged(ChecksInOneQuery, models.Model):
     """A row named in URLs by its ``slug`` (each model declares the field, with
     ``slug_validator``): the database refuses any other form. A subclass's ``Meta`` extends
     ``Slugged.Meta`` and adds its own constraints to ``Slugged.Meta.constraints``."""
