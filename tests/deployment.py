@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,8 +117,11 @@ def start_postgres(data: Path, *, user: str | None) -> Postgres:
     return Postgres(data, port, log, user)
 
 
-def start_primary_and_replica(database: str) -> tuple[Postgres, Postgres, Path]:
-    """A primary with ``database`` migrated and loaded, and a streaming replica of it."""
+def start_primary_and_replica(
+    database: str, fill: Callable[[str], None]
+) -> tuple[Postgres, Postgres, Path]:
+    """A primary with ``database`` filled by ``fill(url)`` (migrated and loaded), the database
+    roles of ``create_roles``, and a streaming replica of it."""
     user = POSTGRES_SYSTEM_USER if os.geteuid() == 0 else None
     folder = Path(tempfile.mkdtemp(prefix="atmp-pg-"))
     if user:
@@ -132,7 +136,7 @@ def start_primary_and_replica(database: str) -> tuple[Postgres, Postgres, Path]:
     )
     primary = start_postgres(folder / "primary", user=user)
     try:
-        replica = make_replica(primary, database, folder, user)
+        replica = make_replica(primary, database, fill, folder, user)
     except BaseException:
         primary.stop()
         shutil.rmtree(folder, ignore_errors=True)
@@ -140,10 +144,12 @@ def start_primary_and_replica(database: str) -> tuple[Postgres, Postgres, Path]:
     return primary, replica, folder
 
 
-def make_replica(primary: Postgres, database: str, folder: Path, user: str | None) -> Postgres:
+def make_replica(
+    primary: Postgres, database: str, fill: Callable[[str], None], folder: Path, user: str | None
+) -> Postgres:
     primary.query(f'CREATE DATABASE "{database}"')
-    for command in (("migrate", "--noinput"), ("load_catalogue", "--if-empty"), ("create_roles",)):
-        manage(*command, url=primary.url(database))
+    fill(primary.url(database))
+    manage("create_roles", url=primary.url(database))
     run_pg(
         ["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
         + ["-D", str(folder / "replica"), "-R", "-X", "stream", "-c", "fast"],

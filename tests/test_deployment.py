@@ -15,10 +15,12 @@ import subprocess
 import sys
 import threading
 import uuid
+from functools import partial
 from html.parser import HTMLParser
 
 import pytest
 import requests
+from django.db import connection
 
 from tests.deployment import (
     redis_server_program,
@@ -26,7 +28,7 @@ from tests.deployment import (
     start_redis,
     wait_for_replay,
 )
-from tests.served import BASE_DIR, start_gunicorn
+from tests.served import BASE_DIR, copy_database_to, start_gunicorn
 
 PROGRAM = redis_server_program()
 if PROGRAM is None:
@@ -42,12 +44,13 @@ PASSWORD = "a-long-tests-only-passphrase"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(tmp_path_factory, catalogue_template):
     folder = tmp_path_factory.mktemp("deployment")
     redis = start_redis(PROGRAM, folder)
     servers = {}
+    catalogue = partial(copy_database_to, connection.settings_dict, catalogue_template)
     try:
-        primary, replica, pg_folder = start_primary_and_replica(DATABASE)
+        primary, replica, pg_folder = start_primary_and_replica(DATABASE, catalogue)
     except BaseException:
         redis.stop()
         raise

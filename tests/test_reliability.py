@@ -24,7 +24,7 @@ from atmp_catalogue.localdb import start_embedded_server
 from products.importers.catalogue import load_catalogue
 from products.management.commands.backup import postgres_program
 from products.models import Product
-from tests.served import BASE_DIR, database_url, manage, start_gunicorn
+from tests.served import BASE_DIR, copy_database_to, database_url, start_gunicorn
 from tests.test_bad_input import database_fingerprint
 
 PAGES = ("/", "/products/", "/products/?category=gene-therapy", "/products/kymriah/")
@@ -59,13 +59,12 @@ def database_running(pgdata: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def fault_database(tmp_path_factory):
-    """An embedded PostgreSQL of this module's own, migrated and holding the catalogue."""
+def fault_database(tmp_path_factory, catalogue_template):
+    """An embedded PostgreSQL of this module's own, holding the catalogue (migrated, loaded)."""
     pgdata = tmp_path_factory.mktemp("fault-postgres") / "pgdata"
     url = start_embedded_server(pgdata, database="fault_catalogue")
     socket_dir = parse_qs(urlparse(url).query)["host"][0]
-    manage("migrate", "--no-input", "--verbosity=0", url=url)
-    manage("load_catalogue", url=url)
+    copy_database_to(connection.settings_dict, catalogue_template, url)
     yield pgdata, url, socket_dir
     if database_running(pgdata):
         stop_database(pgdata)
