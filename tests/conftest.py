@@ -34,22 +34,36 @@ def catalogue_data():
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, catalogue_data):
-    """Load the catalogue once; each test runs in a transaction that is rolled back."""
+    """Load the catalogue once; each test runs in a transaction that is rolled back.
+
+    Yields the names of two templates (databases never opened, which ``clone_database``
+    copies): the test database as migrated, and as loaded.
+    """
+    settings_dict, name = connection.settings_dict, connection.settings_dict["NAME"]
+    templates = {"migrated": f"{name}_migrated", "catalogue": f"{name}_template"}
     with django_db_blocker.unblock():
+        connection.close()  # a template must have no other session
+        clone_database(settings_dict, name, templates["migrated"])
         load_catalogue(catalogue_data)
         _snapshot.update(read_tables())
-        connection.close()  # a template must have no other session
-        template = f"{connection.settings_dict['NAME']}_template"
-        clone_database(connection.settings_dict, connection.settings_dict["NAME"], template)
-    yield template
+        connection.close()
+        clone_database(settings_dict, name, templates["catalogue"])
+    yield templates
     with django_db_blocker.unblock():
-        drop_database(connection.settings_dict, template)
+        for template in templates.values():
+            drop_database(settings_dict, template)
 
 
 @pytest.fixture(scope="session")
 def catalogue_template(django_db_setup) -> str:
     """A database holding the catalogue as loaded, never opened: ``clone_database`` copies it."""
-    return django_db_setup
+    return django_db_setup["catalogue"]
+
+
+@pytest.fixture(scope="session")
+def migrated_template(django_db_setup) -> str:
+    """A database migrated and empty, never opened: ``clone_database`` copies it."""
+    return django_db_setup["migrated"]
 
 
 def read_tables() -> dict[str, bytes]:

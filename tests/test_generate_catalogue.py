@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench.generate import GenerationRefused, generate, generate_catalogue
-from tests.test_backup import create_database, drop_database, manage, settings_dict  # noqa: F401
+from tests.served import clone_database
+from tests.test_backup import drop_database, manage, settings_dict  # noqa: F401
 
 CHECK = """
 import collections, json
@@ -72,10 +73,9 @@ def run_generate(*args: str, url: str, check: bool = True) -> subprocess.Complet
 
 
 @pytest.fixture
-def bench_database(settings_dict):  # noqa: F811
+def bench_database(settings_dict, migrated_template):  # noqa: F811
     name = f"bench_test_{os.getpid()}"
-    url = create_database(settings_dict, name)
-    manage("migrate", "--no-input", "--verbosity=0", url=url)
+    url = clone_database(settings_dict, migrated_template, name)
     yield url
     drop_database(settings_dict, name)
 
