@@ -70,6 +70,18 @@ def date_in_range(field: str) -> Q:
     )
 
 
+def date_range_constraint(
+    field: str, message: str = _("The date is outside 1995–2099.")
+) -> models.CheckConstraint:
+    """The database's rule that the date in ``field`` is unknown or in range
+    (``date_in_range``), named ``<field>_range``, for a model's ``Meta.constraints``."""
+    return models.CheckConstraint(
+        condition=date_in_range(field),
+        name=f"%(app_label)s_%(class)s_{field}_range",
+        violation_error_message=message,
+    )
+
+
 def partial_date_constraints(
     date: str, partial: str, *, one_date_rule: str
 ) -> list[models.CheckConstraint]:

@@ -274,49 +274,65 @@ def detail_url(view_name: str) -> serializers.HyperlinkedIdentityField:
     return serializers.HyperlinkedIdentityField(view_name=view_name, lookup_field="slug")
 
 
-class CategorySerializer(PageLinkMixin, VocabularySerializer):
-    filter_parameter = "category"
-    url = detail_url("api:category-detail")
-
-    class Meta:
-        model = models.Category
-        fields = (
-            "slug",
-            "name",
-            "abbreviation",
-            "definition",
-            "product_count",
-            "url",
-            "html_url",
-            "products_url",
-        )
-
-
-class TherapeuticAreaSerializer(PageLinkMixin, VocabularySerializer):
-    filter_parameter = "therapeutic_area"
-    url = detail_url("api:therapeutic-area-detail")
-
-    class Meta:
-        model = models.TherapeuticArea
-        fields = ("slug", "name", "product_count", "url", "html_url", "products_url")
-
-
-class MechanismSerializer(VocabularySerializer):
-    filter_parameter = "mechanism"
-    url = detail_url("api:mechanism-detail")
-
-    class Meta:
-        model = models.MechanismOfAction
-        fields = ("slug", "name", "description", "product_count", "url", "products_url")
+def vocabulary_serializer(
+    name: str,
+    model: type[models.NamedVocabulary],
+    *,
+    basename: str,
+    filter_parameter: str,
+    own_fields: tuple[str, ...] = (),
+    has_page: bool = False,
+) -> type[VocabularySerializer]:
+    """The serializer of one vocabulary, named ``name`` (the schema's component): the term's
+    slug, name and ``own_fields``, its ``product_count``, and links to its API resource (the
+    router's ``basename``), its public page where it has one and its products."""
+    fields = (
+        "slug",
+        "name",
+        *own_fields,
+        "product_count",
+        "url",
+        *(("html_url",) if has_page else ()),
+        "products_url",
+    )
+    bases = (PageLinkMixin, VocabularySerializer) if has_page else (VocabularySerializer,)
+    return type(
+        name,
+        bases,
+        {
+            "__module__": __name__,
+            "filter_parameter": filter_parameter,
+            "url": detail_url(f"api:{basename}-detail"),
+            "Meta": type("Meta", (), {"model": model, "fields": fields}),
+        },
+    )
 
 
-class HolderSerializer(VocabularySerializer):
-    filter_parameter = "holder"
-    url = detail_url("api:holder-detail")
-
-    class Meta:
-        model = models.Company
-        fields = ("slug", "name", "product_count", "url", "products_url")
+CategorySerializer = vocabulary_serializer(
+    "CategorySerializer",
+    models.Category,
+    basename="category",
+    filter_parameter="category",
+    own_fields=("abbreviation", "definition"),
+    has_page=True,
+)
+TherapeuticAreaSerializer = vocabulary_serializer(
+    "TherapeuticAreaSerializer",
+    models.TherapeuticArea,
+    basename="therapeutic-area",
+    filter_parameter="therapeutic_area",
+    has_page=True,
+)
+MechanismSerializer = vocabulary_serializer(
+    "MechanismSerializer",
+    models.MechanismOfAction,
+    basename="mechanism",
+    filter_parameter="mechanism",
+    own_fields=("description",),
+)
+HolderSerializer = vocabulary_serializer(
+    "HolderSerializer", models.Company, basename="holder", filter_parameter="holder"
+)
 
 
 class DetailSerializer(serializers.Serializer):

@@ -36,3 +36,13 @@ def vocabulary_term(vocabulary: type[models.Model], help_text: str) -> models.Fo
         related_name="products",
         help_text=help_text,
     )
+
+
+def vocabulary_terms(
+    vocabulary: type[models.Model], help_text: str, *, related_name: str = "products"
+) -> models.ManyToManyField:
+    """Any number of terms of ``vocabulary`` (a product's mechanisms, an indication's
+    therapeutic areas): none where not known."""
+    return models.ManyToManyField(
+        vocabulary, blank=True, related_name=related_name, help_text=help_text
+    )

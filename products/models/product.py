@@ -35,6 +35,7 @@ from products.models.fields import (
     nullable_choice,
     source_list,
     vocabulary_term,
+    vocabulary_terms,
 )
 from products.models.timeline import AuthorisationEvent
 from products.models.vocabularies import (
@@ -45,7 +46,7 @@ from products.models.vocabularies import (
     slug_validator,
 )
 from products.partial_dates import (
-    date_in_range,
+    date_range_constraint,
     partial_date_constraints,
     partial_date_field,
 )
@@ -116,12 +117,7 @@ class Product(Slugged):
         help_text=_("EMEA/H/C/NNNNNN; empty where not known."),
     )
     category = vocabulary_term(Category, _("Legal ATMP class; empty where no source states it."))
-    mechanisms = models.ManyToManyField(
-        MechanismOfAction,
-        blank=True,
-        related_name="products",
-        help_text=_("How the product works."),
-    )
+    mechanisms = vocabulary_terms(MechanismOfAction, _("How the product works."))
     platform = models.CharField(
         max_length=300, blank=True, help_text=_("Vector or cell type, e.g. AAV9, CAR-T.")
     )
@@ -275,16 +271,10 @@ class Product(Slugged):
                 name="%(app_label)s_%(class)s_delivery_valid",
                 violation_error_message=_("Unknown delivery."),
             ),
-            models.CheckConstraint(
-                condition=date_in_range("authorisation_date"),
-                name="%(app_label)s_%(class)s_authorisation_date_range",
-                violation_error_message=_("The authorisation date is outside 1995–2099."),
+            date_range_constraint(
+                "authorisation_date", _("The authorisation date is outside 1995–2099.")
             ),
-            models.CheckConstraint(
-                condition=date_in_range("status_date"),
-                name="%(app_label)s_%(class)s_status_date_range",
-                violation_error_message=_("The status date is outside 1995–2099."),
-            ),
+            date_range_constraint("status_date", _("The status date is outside 1995–2099.")),
             models.CheckConstraint(
                 condition=Q(status_date__isnull=True)
                 | Q(authorisation_date__isnull=True)

@@ -10,10 +10,10 @@ from simple_history.models import HistoricalRecords
 
 from products.choices import Confidence, EventKind
 from products.models.checks import ChecksInOneQuery
-from products.models.fields import nullable_boolean, source_list
+from products.models.fields import nullable_boolean, source_list, vocabulary_terms
 from products.models.vocabularies import TherapeuticArea
 from products.partial_dates import (
-    date_in_range,
+    date_range_constraint,
     partial_date_constraints,
     partial_date_field,
     partial_date_order,
@@ -37,11 +37,8 @@ class Indication(ChecksInOneQuery, models.Model):
 
     product = models.ForeignKey("Product", on_delete=models.CASCADE, related_name="indications")
     condition = models.TextField(help_text=_("The disease or condition, in plain words."))
-    therapeutic_areas = models.ManyToManyField(
-        TherapeuticArea,
-        blank=True,
-        related_name="indications",
-        help_text=_("The EMA's MeSH term(s) for the condition."),
+    therapeutic_areas = vocabulary_terms(
+        TherapeuticArea, _("The EMA's MeSH term(s) for the condition."), related_name="indications"
     )
     population = models.TextField(
         blank=True, help_text=_("Who may receive it: age, line of therapy, other conditions.")
@@ -110,11 +107,7 @@ class AuthorisationEvent(ChecksInOneQuery, models.Model):
                 name="%(app_label)s_%(class)s_kind_valid",
                 violation_error_message=_("Unknown event kind."),
             ),
-            models.CheckConstraint(
-                condition=date_in_range("date"),
-                name="%(app_label)s_%(class)s_date_range",
-                violation_error_message=_("The date is outside 1995–2099."),
-            ),
+            date_range_constraint("date"),
             *partial_date_constraints("date", "date_partial", one_date_rule="one_date"),
             models.CheckConstraint(
                 condition=Q(known_by__isnull=True) | (Q(date__isnull=True) & Q(date_partial="")),
@@ -124,11 +117,7 @@ class AuthorisationEvent(ChecksInOneQuery, models.Model):
                     "the date."
                 ),
             ),
-            models.CheckConstraint(
-                condition=date_in_range("known_by"),
-                name="%(app_label)s_%(class)s_known_by_range",
-                violation_error_message=_("The date is outside 1995–2099."),
-            ),
+            date_range_constraint("known_by"),
             models.CheckConstraint(
                 condition=Q(confidence="") | Q(confidence__in=Confidence.values),
                 name="%(app_label)s_%(class)s_confidence_valid",
