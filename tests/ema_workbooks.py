@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from django.apps import apps
 from django.conf import settings
-from django.core import serializers
 
 from products.importers.ema import COLUMNS, column_key
+from tests.database_state import app_tables, fingerprint
 
 REAL_EXPORT = (
     Path(settings.BASE_DIR) / "fixtures" / "source" / "ema_medicines_output_2025-10-27.xlsx"
@@ -171,9 +170,6 @@ NOT_CATALOGUE = ("products.PendingImport",)
 
 
 def snapshot(*, without: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every row of every table of the catalogue (history and import runs included)."""
-    return {
-        model._meta.label: serializers.serialize("json", model.objects.order_by("pk"))
-        for model in apps.get_app_config("products").get_models()
-        if model._meta.label not in (*without, *NOT_CATALOGUE)
-    }
+    """Every row of every table of the catalogue (history, links and import runs included), as
+    a digest per table (``tests/database_state.py``)."""
+    return fingerprint(app_tables("products", without=(*without, *NOT_CATALOGUE)))

@@ -14,11 +14,11 @@ from __future__ import annotations
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
-from django.db import connection
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from atmp_catalogue.middleware import MAX_QUERY_STRING
+from tests.database_state import fingerprint
 
 PARAMETERS = (
     "q",
@@ -112,16 +112,7 @@ queries = st.lists(st.tuples(st.sampled_from(PARAMETERS), values), min_size=1, m
 
 def database_fingerprint() -> dict[str, str]:
     """A digest of every row of every table: equal digests, equal databases."""
-    fingerprint = {}
-    with connection.cursor() as cursor:
-        for table in sorted(connection.introspection.table_names(cursor)):
-            name = connection.ops.quote_name(table)
-            cursor.execute(
-                f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {name} t"
-            )
-            count, digest = cursor.fetchone()
-            fingerprint[table] = f"{count}:{digest}"
-    return fingerprint
+    return fingerprint()
 
 
 def body_of(response) -> bytes:
