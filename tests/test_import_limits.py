@@ -25,7 +25,15 @@ from django.utils import timezone
 from products.importers import limits
 from products.importers.ema import ExportFormatError, read_export
 from products.models import ImportRun, PendingImport, Product
-from tests.ema_workbooks import REAL_EXPORT, medicine, snapshot, write_json, write_workbook
+from tests.ema_workbooks import (
+    REAL_EXPORT,
+    kymriah_row,
+    medicine,
+    real_medicine,
+    snapshot,
+    write_json,
+    write_workbook,
+)
 
 SHEET = "xl/worksheets/sheet1.xml"
 MIB = 1024 * 1024
@@ -599,3 +607,25 @@ def test_two_confirmations_at_once_import_once(catalogue, admin_user, tmp_path):
     assert ImportRun.objects.get().created == 1
     assert Product.objects.filter(ema_product_number="EMEA/H/C/009901").count() == 1
     assert not PendingImport.objects.exists()
+
+
+def test_the_same_workbook_read_again_is_not_parsed_again_unless_the_limits_changed(
+    tmp_path, settings, monkeypatch
+):
+    """The admin reads an upload at its preview and again at its confirmation."""
+    path = write_workbook(tmp_path / "export.xlsx", [kymriah_row()])
+    opened = []
+    load_workbook = openpyxl.load_workbook
+    monkeypatch.setattr(
+        openpyxl, "load_workbook", lambda *a, **k: opened.append(1) or load_workbook(*a, **k)
+    )
+    first = read_export(path)
+    again = read_export(path, file_name="renamed.xlsx")
+    assert len(opened) == 1
+    assert again.rows == first.rows and again.rows is not first.rows
+    assert (again.file_name, again.generated_at) == ("renamed.xlsx", first.generated_at)
+    write_workbook(path, [kymriah_row(), real_medicine("Hemgenix")])
+    assert len(read_export(path).rows) == 2 and len(opened) == 2  # other bytes: read anew
+    settings.IMPORT_MAX_CELLS = 50  # stricter limits: checked again, and refused
+    with pytest.raises(ExportFormatError, match="IMPORT_MAX_CELLS"):
+        read_export(path)
