@@ -22,6 +22,11 @@ for _name in ("DATABASE_URL", "SECRET_KEY"):
 # over-long query string itself, as JSON under /api/ (atmp_catalogue/middleware.py).
 limit_request_line = 8190
 
+# Django is set up once, in the master, before the workers fork: each starts at once and they
+# share its memory. Loading the application opens no database connection (Django connects on a
+# request's first query), so no connection is shared across the fork.
+preload_app = True
+
 # Prometheus metrics (/metrics) of all the workers of this server, not only the one that
 # answers: prometheus_client's multiprocess mode, with a folder of this server's own (set before
 # the workers start, removed when the server stops; a dead worker's gauges are dropped).

@@ -40,6 +40,8 @@ def django_db_setup(django_db_setup, django_db_blocker, catalogue_data):
     copies): the test database as migrated, and as loaded.
     """
     settings_dict, name = connection.settings_dict, connection.settings_dict["NAME"]
+    if name != settings.DATABASES["default"]["TEST"]["NAME"]:  # never the database of the URL
+        pytest.fail(f"the tests would load the catalogue into {name}, not a test database")
     templates = {"migrated": f"{name}_migrated", "catalogue": f"{name}_template"}
     with django_db_blocker.unblock():
         connection.close()  # a template must have no other session
@@ -132,6 +134,20 @@ def served_catalogue(catalogue_template, tmp_path_factory):
     yield server
     server.stop()
     drop_database(connection.settings_dict, name)
+
+
+#: Session fixtures that build on the test database (and so need pytest-django to make one).
+TEMPLATES = {"catalogue_template", "migrated_template"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs a template needs the test database, even if it never queries it itself
+    (a deployment's servers, a served site): pytest-django makes the test database only for the
+    tests it knows use one, and a run of those tests alone would load the catalogue into the
+    database of ``DATABASE_URL`` instead."""
+    for item in items:
+        if TEMPLATES & set(item.fixturenames) and not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db)
 
 
 def pytest_configure(config):

