@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from products.caching import cached, catalogue_stamp
 from products.choices import HELD_AUTHORISATION
-from products.filters import CATEGORY_NOT_KNOWN, BooleanChoiceFilter, ProductFilterSet
+from products.filters import CATEGORY_NOT_KNOWN, BooleanChoiceFilter, ProductFilterSet, is_empty
 from products.flags import FLAGS
 from products.querysets import ProductQuerySet, vocabulary_rows
 
@@ -249,7 +249,7 @@ class FacetBuilder:
     def add_missing_selected(self, facet: Facet, selected: set[str]) -> None:
         """Keep a ticked option in the panel even when no product has it under the others."""
         cleaned = self.filterset.form.cleaned_data.get(facet.param)
-        if cleaned is None:
+        if is_empty(cleaned):
             return
         present = {option.value for option in facet.options}
         for item in [cleaned] if hasattr(cleaned, "slug") else list(cleaned):

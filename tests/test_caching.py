@@ -149,9 +149,10 @@ def test_an_edit_shows_on_the_next_visit(client, catalogue, page_cache):
 
 def test_signed_in_users_always_get_a_fresh_page(client, catalogue, page_cache, admin_user):
     client.get(LIST)
+    assert client.get(LIST).context is None  # a visitor's: the cached page, no template rendered
     client.force_login(admin_user)
-    _response, queries = count_queries(client, LIST)
-    assert queries > 5
+    # Rendered afresh (its facet counts may come from the cache: a query count tells little).
+    assert client.get(LIST).context is not None
 
 
 def test_pages_with_mistakes_are_not_cached(client, catalogue, page_cache):
