@@ -479,11 +479,49 @@ class ProductQuerySet(models.QuerySet):
 
         Therapeutic areas are counted from the array of area ids that the database keeps on each
         product (migration 0008): one pass over the product rows instead of a join through the
-        indications with ``DISTINCT``.
+        indications with ``DISTINCT``. A many-to-many field of the product (``mechanisms``) is
+        counted from its through table's rows of the selected products, each pair once: no
+        ``DISTINCT`` either.
         """
         if path == "indications__therapeutic_areas":
             return self._count_by_area_ids()
+        field = self.model._meta.get_field(path) if "__" not in path else None
+        if field is not None and field.many_to_many:
+            return self._count_by_through(field)
         return vocabulary_rows(path, self.count_by(f"{path}__slug", f"{path}__name"))
+
+    def _count_by_through(self, field) -> list[dict]:
+        # A through table holds each (product, term) pair once (its unique constraint), so the
+        # pairs of the selected products, grouped by term, count products; a product with no
+        # term joins no pair and counts under NULL, as in ``count_by``.
+        through = field.remote_field.through._meta
+        product_column = through.get_field(field.m2m_field_name()).column
+        term_column = through.get_field(field.m2m_reverse_field_name()).column
+        selection = self.order_by().values("pk")
+        if self.query.distinct:
+            selection = selection.distinct()
+        try:
+            selection_sql, params = selection.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (``none()``) writes no SQL
+            return []
+        database = connections[self.db]
+        quote = database.ops.quote_name
+        sql = f"""
+            SELECT term.slug, term.name, counts.count
+              FROM (SELECT pair.{quote(term_column)} AS term_id, COUNT(*) AS count
+                      FROM ({selection_sql}) AS selected(pk)
+                      LEFT JOIN {quote(through.db_table)} AS pair
+                        ON pair.{quote(product_column)} = selected.pk
+                     GROUP BY 1) AS counts
+              LEFT JOIN {quote(field.related_model._meta.db_table)} AS term
+                ON term.id = counts.term_id
+        """
+        with database.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [
+                {"slug": slug, "name": name, "count": count}
+                for slug, name, count in cursor.fetchall()
+            ]
 
     def _count_by_area_ids(self) -> list[dict]:
         # Django's ORM cannot aggregate over ``unnest``, hence the SQL around the queryset's own.

@@ -639,3 +639,33 @@ def test_list_rows_name_the_areas_as_the_prefetched_indications_do(db):
     prefetched = [therapeutic_areas(product) for product in selected.with_related()]
     assert listed == prefetched
     assert listed[0] == ["Anaemia", "Bone Diseases", "Carcinoma"] and listed[1] == []
+
+
+def test_mechanism_counts_from_the_through_rows_agree_with_a_distinct_count(db):
+    from products.querysets import vocabulary_rows
+
+    shared, other = MechanismOfActionFactory(), MechanismOfActionFactory()
+    built = [
+        ProductFactory(mechanisms=[shared, other]),
+        ProductFactory(mechanisms=[shared]),
+        ProductFactory(mechanisms=[other], is_published=False),
+        ProductFactory(),
+    ]
+    without = ProductFactory()
+    without.mechanisms.clear()
+    selections = {
+        "all": Product.objects.filter(pk__in=[p.pk for p in [*built, without]]),
+        "published": Product.objects.filter(pk__in=[p.pk for p in built]).published(),
+        "by mechanism": Product.objects.with_mechanisms([shared.slug]),
+        "none": Product.objects.none(),
+    }
+    for name, products in selections.items():
+        through = sorted(products.count_by_vocabulary("mechanisms"), key=str)
+        distinct = vocabulary_rows(
+            "mechanisms", products.count_by("mechanisms__slug", "mechanisms__name")
+        )
+        assert through == sorted(distinct, key=str), name
+    counts = {
+        row["slug"]: row["count"] for row in selections["all"].count_by_vocabulary("mechanisms")
+    }
+    assert counts[shared.slug] == 2 and counts[other.slug] == 2 and counts[None] == 1
