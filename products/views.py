@@ -117,9 +117,11 @@ class HomeView(TemplateView):
 def listed_total(filterset: ProductFilterSet, facets: list[Facet]) -> int | None:
     """The number of products the list holds, from the panel's status group: the group counts
     every status under the list's other filters, and the list holds the statuses chosen (or,
-    with none, those that held an authorisation). None without that group."""
+    with none, those that held an authorisation). None without that group, or with a search:
+    a search of several words finds the products with all of them if any of the products it
+    is given has them all, so its selection under every status may differ from the list's."""
     status = next((facet for facet in facets if facet.param == "status"), None)
-    if status is None:
+    if status is None or filterset.form.cleaned_data.get("q"):
         return None
     listed = filterset.form.cleaned_data.get("status") or HELD_AUTHORISATION
     return sum(option.count for option in status.options if option.value in listed)

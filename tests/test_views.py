@@ -672,3 +672,24 @@ def test_the_list_s_total_is_the_number_of_products_it_selects(client, catalogue
     request = response.wsgi_request
     selected = ProductFilterSet(request.GET, queryset=Product.objects.published(), request=request)
     assert response.context["paginator"].count == selected.qs.count()
+
+
+def test_a_search_s_total_counts_the_list_even_where_its_words_meet_outside_it(client, db):
+    """Both words in one refused product only: among every status the search wants both words,
+    among the listed statuses it finds either; the total is the list's."""
+    from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
+    from tests.factories import CompanyFactory
+
+    holder = CompanyFactory(name="Quuxcorp Therapeutics", slug="quuxcorp-therapeutics")
+    ProductFactory(
+        name="Zorblatix",
+        slug="zorblatix",
+        holder=holder,
+        status="refused",
+        authorisation_date=None,
+        **dict.fromkeys(NOT_APPLICABLE_WITHOUT_AUTHORISATION),
+    )
+    held = ProductFactory(holder=holder)
+    response = client.get(LIST + "?q=zorblatix+quuxcorp")
+    assert listed(response) == [held.slug]
+    assert response.context["paginator"].count == 1
