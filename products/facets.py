@@ -21,7 +21,7 @@ from products.caching import cached, catalogue_stamp
 from products.choices import HELD_AUTHORISATION
 from products.filters import CATEGORY_NOT_KNOWN, BooleanChoiceFilter, ProductFilterSet, is_empty
 from products.flags import FLAGS
-from products.querysets import ProductQuerySet, vocabulary_rows
+from products.querysets import ProductQuerySet, status_in, vocabulary_rows
 
 NOT_KNOWN = _("Not known")
 #: Parameters that change the order or the page of a list, never its counts.
@@ -156,6 +156,7 @@ class FacetBuilder:
         for param in params:
             if (fields := self.single_valued_fields(param)) is not None:
                 shared.setdefault(self.left_out(param), []).append((param, fields))
+        self.count_status_with_the_others(shared)
         for left_out, groups in shared.items():
             if len(groups) < 2:
                 continue  # one group alone: its own query, cached as before
@@ -168,6 +169,42 @@ class FacetBuilder:
             )
             for (param, fields), rows in zip(groups, counts, strict=True):
                 self.batched[param, fields] = rows
+
+    def count_status_with_the_others(self, shared: dict) -> None:
+        """Count the status group in the same pass as the groups not in use (``shared``'s
+        empty selection), and take both out of ``shared``.
+
+        The groups not in use count the products of the listed statuses (``filter_queryset``
+        with every parameter); status counts every status under the same other parameters: the
+        first selection is the second's products of the listed statuses, so one pass over the
+        second counts both (``count_by_each``'s ``within``). Not with a search: a search of
+        several words decides from the products it is given whether it wants all of them.
+        """
+        status = self.single_valued_fields("status")
+        others = shared.get(frozenset(), [])
+        if (
+            self.filterset.form.cleaned_data.get("q")
+            or ("status", status) not in shared.get(frozenset({"status"}), [])
+            or not others
+        ):
+            return
+        groups = [*others, ("status", status)]
+        listed = self.filterset.listed_statuses()
+        counts = cached(
+            self.stamp,
+            ("facets", "within", listed, self.others({"status"}), groups),
+            lambda: self.filterset.filter_queryset(
+                self.products, exclude={"status", "ordering"}
+            ).count_by_each(
+                [fields for _param, fields in groups],
+                within=status_in(listed),
+                whole={len(groups) - 1},
+            ),
+        )
+        for (param, fields), rows in zip(groups, counts, strict=True):
+            self.batched[param, fields] = rows
+        del shared[frozenset()]
+        shared[frozenset({"status"})].remove(("status", status))
 
     def facet(self, param: str, widget: str) -> Facet:
         filter_ = self.filterset.filters[param]

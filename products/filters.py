@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from products.choices import CellSource, Status
+from products.choices import HELD_AUTHORISATION, CellSource, Status
 from products.flags import FLAGS_BY_PARAM, Flag
 from products.models import Category, Product
 
@@ -231,6 +231,13 @@ class ProductFilterSet(filters.FilterSet):
             else:
                 queryset = queryset.order_by("name", "slug")
         return queryset
+
+    def listed_statuses(self) -> list[str]:
+        """The statuses the list holds: those chosen, or with none (or an invalid choice) those
+        of the products that held an authorisation, as ``filter_queryset`` selects them."""
+        return [
+            str(status) for status in self.form.cleaned_data.get("status") or HELD_AUTHORISATION
+        ]
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=value) if value else queryset

@@ -6,7 +6,7 @@ import datetime
 import functools
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     OuterRef,
@@ -270,6 +271,11 @@ def authorisation_year() -> Coalesce:
     )
 
 
+def status_in(statuses: Iterable[str]) -> Q:
+    """The products of these statuses, as a condition (``count_by_each``'s ``within``)."""
+    return Q(status__in=list(statuses))
+
+
 def vocabulary_rows(path: str, rows: list[dict]) -> list[dict]:
     """``count_by(f"{path}__slug", f"{path}__name")``'s rows as ``slug``, ``name``, ``count``."""
     return [
@@ -426,12 +432,22 @@ class ProductQuerySet(models.QuerySet):
             rows = self.values(*fields).annotate(count=Count("pk"))
         return list(rows.order_by())
 
-    def count_by_each(self, groups: Sequence[Sequence[str]]) -> list[list[dict]]:
+    def count_by_each(
+        self,
+        groups: Sequence[Sequence[str]],
+        *,
+        within: Q | None = None,
+        whole: Collection[int] = (),
+    ) -> list[list[dict]]:
         """``[self.count_by(*fields) for fields in groups]`` in one query (``GROUPING SETS``).
 
         The filter panel counts a dozen groups over the same selection: one pass over it instead
         of one query each. Each group's fields must be of the product or its foreign keys; a
         selection that may repeat a product (``DISTINCT``) is counted group by group.
+
+        With ``within``, the groups count ``self.filter(within)``, except those whose index is in
+        ``whole``, which count all of ``self``: two selections, one inside the other, in the same
+        pass (``COUNT(...) FILTER``). Values no product of a group's selection has get no row.
         """
         groups = [tuple(fields) for fields in groups]
         if (
@@ -439,10 +455,24 @@ class ProductQuerySet(models.QuerySet):
             or len(set(groups)) < len(groups)
             or any(self.is_multi_valued(path) for fields in groups for path in fields)
         ):
-            return [self.count_by(*fields) for fields in groups]
+            return [
+                (self if within is None or index in whole else self.filter(within)).count_by(
+                    *fields
+                )
+                for index, fields in enumerate(groups)
+            ]
         columns = list(dict.fromkeys(path for fields in groups for path in fields))
+        selection = self.order_by()
+        if within is not None:
+            selection = selection.annotate(
+                _within=ExpressionWrapper(within, output_field=models.BooleanField())
+            )
+        else:
+            selection = selection.annotate(_within=Value(True))
         try:
-            selection_sql, params = self.order_by().values("pk", *columns).query.sql_with_params()
+            selection_sql, params = selection.values(
+                "pk", *columns, "_within"
+            ).query.sql_with_params()
         except EmptyResultSet:  # a filter that matches nothing writes no SQL
             return [[] for _fields in groups]
         names = [f"c{index}" for index in range(len(columns))]
@@ -453,8 +483,9 @@ class ProductQuerySet(models.QuerySet):
         # GROUPING(...) has a bit per column, set where the row's grouping set lacks it: it tells
         # a group's "no value" (NULL) from a row of another group.
         sql = (
-            f"SELECT GROUPING({', '.join(names)}), {', '.join(names)}, COUNT(pk)"
-            f" FROM ({selection_sql}) AS selected(pk, {', '.join(names)})"
+            f"SELECT GROUPING({', '.join(names)}), {', '.join(names)},"
+            " COUNT(pk), COUNT(pk) FILTER (WHERE within)"
+            f" FROM ({selection_sql}) AS selected(pk, {', '.join(names)}, within)"
             f" GROUP BY GROUPING SETS ({sets})"
         )
         masks = {}
@@ -465,10 +496,11 @@ class ProductQuerySet(models.QuerySet):
         counted: list[list[dict]] = [[] for _fields in groups]
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
-            for mask, *values, count in cursor.fetchall():
-                fields = groups[masks[mask]]
-                row = {path: values[number[path]] for path in fields}
-                counted[masks[mask]].append({**row, "count": count})
+            for mask, *values, every, inside in cursor.fetchall():
+                index = masks[mask]
+                if count := (every if index in whole else inside):
+                    row = {path: values[number[path]] for path in groups[index]}
+                    counted[index].append({**row, "count": count})
         return counted
 
     def count_by_vocabulary(self, path: str) -> list[dict]:

@@ -123,7 +123,7 @@ def listed_total(filterset: ProductFilterSet, facets: list[Facet]) -> int | None
     status = next((facet for facet in facets if facet.param == "status"), None)
     if status is None or filterset.form.cleaned_data.get("q"):
         return None
-    listed = filterset.form.cleaned_data.get("status") or HELD_AUTHORISATION
+    listed = filterset.listed_statuses()
     return sum(option.count for option in status.options if option.value in listed)
 
 
