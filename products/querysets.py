@@ -271,6 +271,23 @@ def authorisation_year() -> Coalesce:
     )
 
 
+#: The fields a row of the product table shows (``product_row``), its category's and holder's.
+LIST_COLUMNS = (
+    "slug",
+    "name",
+    "inn",
+    "aliases",
+    "status",
+    "status_date",
+    "status_reason",
+    "authorisation_date",
+    "authorisation_date_partial",
+    "category__slug",
+    "category__name",
+    "holder__name",
+)
+
+
 def status_in(statuses: Iterable[str]) -> Q:
     """The products of these statuses, as a condition (``count_by_each``'s ``within``)."""
     return Q(status__in=list(statuses))
@@ -607,8 +624,9 @@ class ProductQuerySet(models.QuerySet):
         query: category, holder, and ``area_names``, the names of the indications' therapeutic
         areas in the order the product page lists them (``area_names()``). Not the mechanisms or
         events that ``with_related`` also fetches, nor the indications as objects: the two
-        prefetches of indications and their areas built a few hundred objects a page."""
-        related = self.select_related("category", "holder").defer("search_vector")
+        prefetches of indications and their areas built a few hundred objects a page. Only the
+        columns a row shows (``LIST_COLUMNS``): a row read other fields one query each."""
+        related = self.select_related("category", "holder").only(*LIST_COLUMNS)
         return related.annotate(area_names=area_names())
 
     def with_related(self) -> ProductQuerySet:
