@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
@@ -250,8 +251,13 @@ class FacetBuilder:
     def add_yes_no(self, facet: Facet, selected: set[str], field: str) -> None:
         """Yes or no; unknown values are counted by neither."""
         counts = _counts(self.count_by(facet.param, field), field)
-        for value, label, key in (("true", _("Yes"), True), ("false", _("No"), False)):
+        for value, label, key in self.yes_no:
             facet.options.append(Option(value, label, counts.get(key, 0), value in selected))
+
+    @cached_property
+    def yes_no(self) -> tuple[tuple[str, str, bool], ...]:
+        """The options of a flag's group, their labels translated once for the ten groups."""
+        return (("true", str(_("Yes")), True), ("false", str(_("No")), False))
 
     def add_vocabulary(self, facet: Facet, selected: set[str], path: str) -> None:
         """Terms selected by slug, listed by (plain) name, the ticked ones on top."""
