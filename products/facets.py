@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
 from products.caching import cached, catalogue_stamp
 from products.choices import HELD_AUTHORISATION
-from products.filters import CATEGORY_NOT_KNOWN, BooleanChoiceFilter, ProductFilterSet
+from products.filters import CATEGORY_NOT_KNOWN, BooleanChoiceFilter, ProductFilterSet, is_empty
 from products.flags import FLAGS
-from products.querysets import ProductQuerySet, vocabulary_rows
+from products.querysets import ProductQuerySet, status_in, vocabulary_rows
 
 NOT_KNOWN = _("Not known")
 #: Parameters that change the order or the page of a list, never its counts.
@@ -156,6 +157,7 @@ class FacetBuilder:
         for param in params:
             if (fields := self.single_valued_fields(param)) is not None:
                 shared.setdefault(self.left_out(param), []).append((param, fields))
+        self.count_status_with_the_others(shared)
         for left_out, groups in shared.items():
             if len(groups) < 2:
                 continue  # one group alone: its own query, cached as before
@@ -168,6 +170,42 @@ class FacetBuilder:
             )
             for (param, fields), rows in zip(groups, counts, strict=True):
                 self.batched[param, fields] = rows
+
+    def count_status_with_the_others(self, shared: dict) -> None:
+        """Count the status group in the same pass as the groups not in use (``shared``'s
+        empty selection), and take both out of ``shared``.
+
+        The groups not in use count the products of the listed statuses (``filter_queryset``
+        with every parameter); status counts every status under the same other parameters: the
+        first selection is the second's products of the listed statuses, so one pass over the
+        second counts both (``count_by_each``'s ``within``). Not with a search: a search of
+        several words decides from the products it is given whether it wants all of them.
+        """
+        status = self.single_valued_fields("status")
+        others = shared.get(frozenset(), [])
+        if (
+            self.filterset.form.cleaned_data.get("q")
+            or ("status", status) not in shared.get(frozenset({"status"}), [])
+            or not others
+        ):
+            return
+        groups = [*others, ("status", status)]
+        listed = self.filterset.listed_statuses()
+        counts = cached(
+            self.stamp,
+            ("facets", "within", listed, self.others({"status"}), groups),
+            lambda: self.filterset.filter_queryset(
+                self.products, exclude={"status", "ordering"}
+            ).count_by_each(
+                [fields for _param, fields in groups],
+                within=status_in(listed),
+                whole={len(groups) - 1},
+            ),
+        )
+        for (param, fields), rows in zip(groups, counts, strict=True):
+            self.batched[param, fields] = rows
+        del shared[frozenset()]
+        shared[frozenset({"status"})].remove(("status", status))
 
     def facet(self, param: str, widget: str) -> Facet:
         filter_ = self.filterset.filters[param]
@@ -213,8 +251,13 @@ class FacetBuilder:
     def add_yes_no(self, facet: Facet, selected: set[str], field: str) -> None:
         """Yes or no; unknown values are counted by neither."""
         counts = _counts(self.count_by(facet.param, field), field)
-        for value, label, key in (("true", _("Yes"), True), ("false", _("No"), False)):
+        for value, label, key in self.yes_no:
             facet.options.append(Option(value, label, counts.get(key, 0), value in selected))
+
+    @cached_property
+    def yes_no(self) -> tuple[tuple[str, str, bool], ...]:
+        """The options of a flag's group, their labels translated once for the ten groups."""
+        return (("true", str(_("Yes")), True), ("false", str(_("No")), False))
 
     def add_vocabulary(self, facet: Facet, selected: set[str], path: str) -> None:
         """Terms selected by slug, listed by (plain) name, the ticked ones on top."""
@@ -249,7 +292,7 @@ class FacetBuilder:
     def add_missing_selected(self, facet: Facet, selected: set[str]) -> None:
         """Keep a ticked option in the panel even when no product has it under the others."""
         cleaned = self.filterset.form.cleaned_data.get(facet.param)
-        if cleaned is None:
+        if is_empty(cleaned):
             return
         present = {option.value for option in facet.options}
         for item in [cleaned] if hasattr(cleaned, "slug") else list(cleaned):

@@ -12,11 +12,12 @@ from collections.abc import Collection
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from products.choices import CellSource, Status
+from products.choices import HELD_AUTHORISATION, CellSource, Status
 from products.flags import FLAGS_BY_PARAM, Flag
 from products.models import Category, Product
 
@@ -29,6 +30,18 @@ NO_CONTROL_CHARACTERS = RegexValidator(
     inverse_match=True,
     message=_("Search text cannot contain control characters."),
 )
+
+
+def is_empty(value) -> bool:
+    """Whether a cleaned value selects nothing, so its filter leaves a queryset as it is.
+
+    A vocabulary's field cleans an absent parameter to ``queryset.none()``, which the filters
+    test with ``not value``: that evaluates it, compiling the vocabulary's query (its ordering,
+    its ``EXISTS``) only to learn it is empty, for every filter and facet group of a request.
+    """
+    if isinstance(value, QuerySet):
+        return value.query.is_empty()
+    return value in (None, "", [], ())
 
 
 class BooleanChoiceFilter(filters.TypedChoiceFilter):
@@ -190,6 +203,16 @@ class ProductFilterSet(filters.FilterSet):
         # Always bound: no parameters at all still means the default list (and its ordering).
         super().__init__(QueryDict() if data is None else data, *args, **kwargs)
 
+    def get_form_class(self):
+        """django-filter's form class, made once per process and class (django-filter makes a
+        class, and a field per filter, for every filterset). No field depends on the request
+        (the vocabularies' querysets are not callables), and a form deep-copies its class's
+        fields, querysets included, when it is made."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_queryset(self, queryset, *, exclude: Collection[str] = ()):
         """Apply every valid parameter except those named in ``exclude`` (used by facets).
 
@@ -200,7 +223,7 @@ class ProductFilterSet(filters.FilterSet):
         if "status" not in exclude and not cleaned.get("status"):
             queryset = queryset.held_authorisation()
         for name, value in cleaned.items():
-            if name not in exclude:
+            if name not in exclude and not is_empty(value):
                 queryset = self.filters[name].filter(queryset, value)
         if not cleaned.get("ordering") and "ordering" not in exclude:
             if cleaned.get("q"):
@@ -208,6 +231,13 @@ class ProductFilterSet(filters.FilterSet):
             else:
                 queryset = queryset.order_by("name", "slug")
         return queryset
+
+    def listed_statuses(self) -> list[str]:
+        """The statuses the list holds: those chosen, or with none (or an invalid choice) those
+        of the products that held an authorisation, as ``filter_queryset`` selects them."""
+        return [
+            str(status) for status in self.form.cleaned_data.get("status") or HELD_AUTHORISATION
+        ]
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=value) if value else queryset

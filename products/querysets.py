@@ -6,7 +6,7 @@ import datetime
 import functools
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     OuterRef,
@@ -270,6 +271,28 @@ def authorisation_year() -> Coalesce:
     )
 
 
+#: The fields a row of the product table shows (``product_row``), its category's and holder's.
+LIST_COLUMNS = (
+    "slug",
+    "name",
+    "inn",
+    "aliases",
+    "status",
+    "status_date",
+    "status_reason",
+    "authorisation_date",
+    "authorisation_date_partial",
+    "category__slug",
+    "category__name",
+    "holder__name",
+)
+
+
+def status_in(statuses: Iterable[str]) -> Q:
+    """The products of these statuses, as a condition (``count_by_each``'s ``within``)."""
+    return Q(status__in=list(statuses))
+
+
 def vocabulary_rows(path: str, rows: list[dict]) -> list[dict]:
     """``count_by(f"{path}__slug", f"{path}__name")``'s rows as ``slug``, ``name``, ``count``."""
     return [
@@ -426,12 +449,22 @@ class ProductQuerySet(models.QuerySet):
             rows = self.values(*fields).annotate(count=Count("pk"))
         return list(rows.order_by())
 
-    def count_by_each(self, groups: Sequence[Sequence[str]]) -> list[list[dict]]:
+    def count_by_each(
+        self,
+        groups: Sequence[Sequence[str]],
+        *,
+        within: Q | None = None,
+        whole: Collection[int] = (),
+    ) -> list[list[dict]]:
         """``[self.count_by(*fields) for fields in groups]`` in one query (``GROUPING SETS``).
 
         The filter panel counts a dozen groups over the same selection: one pass over it instead
         of one query each. Each group's fields must be of the product or its foreign keys; a
         selection that may repeat a product (``DISTINCT``) is counted group by group.
+
+        With ``within``, the groups count ``self.filter(within)``, except those whose index is in
+        ``whole``, which count all of ``self``: two selections, one inside the other, in the same
+        pass (``COUNT(...) FILTER``). Values no product of a group's selection has get no row.
         """
         groups = [tuple(fields) for fields in groups]
         if (
@@ -439,10 +472,24 @@ class ProductQuerySet(models.QuerySet):
             or len(set(groups)) < len(groups)
             or any(self.is_multi_valued(path) for fields in groups for path in fields)
         ):
-            return [self.count_by(*fields) for fields in groups]
+            return [
+                (self if within is None or index in whole else self.filter(within)).count_by(
+                    *fields
+                )
+                for index, fields in enumerate(groups)
+            ]
         columns = list(dict.fromkeys(path for fields in groups for path in fields))
+        selection = self.order_by()
+        if within is not None:
+            selection = selection.annotate(
+                _within=ExpressionWrapper(within, output_field=models.BooleanField())
+            )
+        else:
+            selection = selection.annotate(_within=Value(True))
         try:
-            selection_sql, params = self.order_by().values("pk", *columns).query.sql_with_params()
+            selection_sql, params = selection.values(
+                "pk", *columns, "_within"
+            ).query.sql_with_params()
         except EmptyResultSet:  # a filter that matches nothing writes no SQL
             return [[] for _fields in groups]
         names = [f"c{index}" for index in range(len(columns))]
@@ -453,8 +500,9 @@ class ProductQuerySet(models.QuerySet):
         # GROUPING(...) has a bit per column, set where the row's grouping set lacks it: it tells
         # a group's "no value" (NULL) from a row of another group.
         sql = (
-            f"SELECT GROUPING({', '.join(names)}), {', '.join(names)}, COUNT(pk)"
-            f" FROM ({selection_sql}) AS selected(pk, {', '.join(names)})"
+            f"SELECT GROUPING({', '.join(names)}), {', '.join(names)},"
+            " COUNT(pk), COUNT(pk) FILTER (WHERE within)"
+            f" FROM ({selection_sql}) AS selected(pk, {', '.join(names)}, within)"
             f" GROUP BY GROUPING SETS ({sets})"
         )
         masks = {}
@@ -465,10 +513,11 @@ class ProductQuerySet(models.QuerySet):
         counted: list[list[dict]] = [[] for _fields in groups]
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
-            for mask, *values, count in cursor.fetchall():
-                fields = groups[masks[mask]]
-                row = {path: values[number[path]] for path in fields}
-                counted[masks[mask]].append({**row, "count": count})
+            for mask, *values, every, inside in cursor.fetchall():
+                index = masks[mask]
+                if count := (every if index in whole else inside):
+                    row = {path: values[number[path]] for path in groups[index]}
+                    counted[index].append({**row, "count": count})
         return counted
 
     def count_by_vocabulary(self, path: str) -> list[dict]:
@@ -479,11 +528,49 @@ class ProductQuerySet(models.QuerySet):
 
         Therapeutic areas are counted from the array of area ids that the database keeps on each
         product (migration 0008): one pass over the product rows instead of a join through the
-        indications with ``DISTINCT``.
+        indications with ``DISTINCT``. A many-to-many field of the product (``mechanisms``) is
+        counted from its through table's rows of the selected products, each pair once: no
+        ``DISTINCT`` either.
         """
         if path == "indications__therapeutic_areas":
             return self._count_by_area_ids()
+        field = self.model._meta.get_field(path) if "__" not in path else None
+        if field is not None and field.many_to_many:
+            return self._count_by_through(field)
         return vocabulary_rows(path, self.count_by(f"{path}__slug", f"{path}__name"))
+
+    def _count_by_through(self, field) -> list[dict]:
+        # A through table holds each (product, term) pair once (its unique constraint), so the
+        # pairs of the selected products, grouped by term, count products; a product with no
+        # term joins no pair and counts under NULL, as in ``count_by``.
+        through = field.remote_field.through._meta
+        product_column = through.get_field(field.m2m_field_name()).column
+        term_column = through.get_field(field.m2m_reverse_field_name()).column
+        selection = self.order_by().values("pk")
+        if self.query.distinct:
+            selection = selection.distinct()
+        try:
+            selection_sql, params = selection.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (``none()``) writes no SQL
+            return []
+        database = connections[self.db]
+        quote = database.ops.quote_name
+        sql = f"""
+            SELECT term.slug, term.name, counts.count
+              FROM (SELECT pair.{quote(term_column)} AS term_id, COUNT(*) AS count
+                      FROM ({selection_sql}) AS selected(pk)
+                      LEFT JOIN {quote(through.db_table)} AS pair
+                        ON pair.{quote(product_column)} = selected.pk
+                     GROUP BY 1) AS counts
+              LEFT JOIN {quote(field.related_model._meta.db_table)} AS term
+                ON term.id = counts.term_id
+        """
+        with database.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [
+                {"slug": slug, "name": name, "count": count}
+                for slug, name, count in cursor.fetchall()
+            ]
 
     def _count_by_area_ids(self) -> list[dict]:
         # Django's ORM cannot aggregate over ``unnest``, hence the SQL around the queryset's own.
@@ -533,18 +620,14 @@ class ProductQuerySet(models.QuerySet):
         )
 
     def for_list(self) -> ProductQuerySet:
-        """What a row of the product table shows (``_product_table.html``): category, holder,
-        and the therapeutic areas of the indications; not the mechanisms or events that
-        ``with_related`` also fetches (two queries and a few hundred objects fewer a page)."""
-        from products.models import Indication
-
-        related = self.select_related("category", "holder").defer("search_vector")
-        return related.prefetch_related(
-            Prefetch(
-                "indications",
-                queryset=Indication.objects.prefetch_related("therapeutic_areas"),
-            ),
-        )
+        """What a row of the product table shows (``_product_table.html``), in the rows' one
+        query: category, holder, and ``area_names``, the names of the indications' therapeutic
+        areas in the order the product page lists them (``area_names()``). Not the mechanisms or
+        events that ``with_related`` also fetches, nor the indications as objects: the two
+        prefetches of indications and their areas built a few hundred objects a page. Only the
+        columns a row shows (``LIST_COLUMNS``): a row read other fields one query each."""
+        related = self.select_related("category", "holder").only(*LIST_COLUMNS)
+        return related.annotate(area_names=area_names())
 
     def with_related(self) -> ProductQuerySet:
         """All that a list, a detail page, the CSV or the API shows, in a fixed number of queries"""
@@ -560,6 +643,24 @@ class ProductQuerySet(models.QuerySet):
             ),
             Prefetch("events", queryset=AuthorisationEvent.objects.all()),
         )
+
+
+def area_names() -> ArraySubquery:
+    """The display names (``TherapeuticArea.display_name``: the plain name, else the MeSH
+    heading) of the therapeutic areas of a product's indications, as an array: indications in
+    their order, each one's areas by name, as ``indication.therapeutic_areas.all()`` lists them
+    when prefetched (a name may repeat). Correlated with the product (``OuterRef("pk")``):
+    after a page's ``LIMIT``, PostgreSQL computes it for the rows shown only."""
+    from products.models import Indication
+
+    through = Indication.therapeutic_areas.through
+    return ArraySubquery(
+        through.objects.filter(indication__product=OuterRef("pk"))
+        .order_by("indication__position", "indication__pk", "therapeuticarea__name")
+        .values(
+            name=Coalesce(NullIf("therapeuticarea__plain_name", Value("")), "therapeuticarea__name")
+        )
+    )
 
 
 def latest_events(queryset: models.QuerySet, *, limit: int) -> list:

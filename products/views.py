@@ -29,12 +29,13 @@ from django_filters.views import FilterView
 
 from products.choices import HELD_AUTHORISATION, WITH_REASON, Status
 from products.csv_export import product_url_maker, stream_products_csv
-from products.facets import build_facets
+from products.facets import Facet, build_facets
 from products.filters import CATEGORY_NOT_KNOWN, ProductFilterSet
 from products.flags import FLAGS, flag_sentence, indication_orphan_now
 from products.history import catalogue_added_on, public_change_log, recent_fact_changes
 from products.models import (
     AuthorisationEvent,
+    CatalogueSummary,
     Category,
     Product,
     TherapeuticArea,
@@ -67,9 +68,11 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         products = public_products()
-        listed = products.held_authorisation()
+        # The whole catalogue's counts from its summary (a few hundred rows, kept by triggers),
+        # not from every published product (migration 0015).
+        summary = CatalogueSummary.objects
         categories = list(Category.objects.all())
-        per_year = listed.authorisations_per_year()
+        per_year = summary.authorisations_per_year()
         by_category = Counter()  # the same products by category: the per-year rows summed
         for row in per_year:
             by_category[row["category_slug"]] += row["count"]
@@ -77,7 +80,7 @@ class HomeView(TemplateView):
             {"category": category, "count": by_category.get(category.slug, 0)}
             for category in categories
         ]
-        by_status = {row["status"]: row["count"] for row in products.count_by("status")}
+        by_status = summary.count_by_status()
         context.update(
             {
                 "total": sum(by_category.values()),
@@ -111,6 +114,19 @@ class HomeView(TemplateView):
         return context
 
 
+def listed_total(filterset: ProductFilterSet, facets: list[Facet]) -> int | None:
+    """The number of products the list holds, from the panel's status group: the group counts
+    every status under the list's other filters, and the list holds the statuses chosen (or,
+    with none, those that held an authorisation). None without that group, or with a search:
+    a search of several words finds the products with all of them if any of the products it
+    is given has them all, so its selection under every status may differ from the list's."""
+    status = next((facet for facet in facets if facet.param == "status"), None)
+    if status is None or filterset.form.cleaned_data.get("q"):
+        return None
+    listed = filterset.listed_statuses()
+    return sum(option.count for option in status.options if option.value in listed)
+
+
 @dataclass
 class Chip:
     """An active filter shown above the results, with the link that removes it."""
@@ -141,6 +157,8 @@ class ProductListView(FilterView):
         self.filterset = self.get_filterset(self.get_filterset_class())
         self.filterset.is_valid()
         self.object_list = self.filterset.qs  # built from the valid parameters only
+        # The panel first: its status group also counts the list (no query of its own).
+        self.facets = build_facets(self.filterset, public_products())
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         invalid = bool(self.filterset.errors or self.option_errors)
         return self.render_to_response(context, status=400 if invalid else 200)
@@ -182,6 +200,8 @@ class ProductListView(FilterView):
     def paginate_queryset(self, queryset, page_size):
         """A page number that is not one, or is past the end, shows the nearest real page."""
         paginator = Paginator(queryset, page_size)
+        if (total := listed_total(self.filterset, self.facets)) is not None:
+            paginator.count = total  # Paginator.count is a cached property: no COUNT query
         raw = self.request.GET.get("page", "1")
         try:
             number = int(raw)
@@ -218,7 +238,7 @@ class ProductListView(FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.filterset
-        facets = build_facets(filterset, public_products())
+        facets = self.facets
         query = self.request.GET
         filter_query = query.copy()
         for key in LIST_OPTIONS:

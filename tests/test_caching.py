@@ -149,9 +149,10 @@ def test_an_edit_shows_on_the_next_visit(client, catalogue, page_cache):
 
 def test_signed_in_users_always_get_a_fresh_page(client, catalogue, page_cache, admin_user):
     client.get(LIST)
+    assert client.get(LIST).context is None  # a visitor's: the cached page, no template rendered
     client.force_login(admin_user)
-    _response, queries = count_queries(client, LIST)
-    assert queries > 5
+    # Rendered afresh (its facet counts may come from the cache: a query count tells little).
+    assert client.get(LIST).context is not None
 
 
 def test_pages_with_mistakes_are_not_cached(client, catalogue, page_cache):
@@ -176,9 +177,10 @@ def test_facet_counts_are_reused_across_pages_and_orderings(client, catalogue):
     first, cold = count_queries(client, base)
     second, warm = count_queries(client, base + "&page=2&ordering=-name")
     assert first.status_code == second.status_code == 200
-    # The count queries, all reused: the single-valued groups not in use in one query together
-    # (products/facets.py); status (in use), therapeutic areas and mechanisms one each.
-    assert cold - warm == 4 < len(first.context["facets"])
+    # The count queries, all reused: the single-valued groups not in use and status (counted
+    # under every status in the same pass) in one query (products/facets.py); therapeutic
+    # areas and mechanisms one each.
+    assert cold - warm == 3 < len(first.context["facets"])
     counts = {
         facet.param: [(o.value, o.count) for o in facet.options]
         for facet in first.context["facets"]

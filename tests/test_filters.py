@@ -3,7 +3,7 @@
 import pytest
 from django.http import QueryDict
 
-from products.choices import HELD_AUTHORISATION
+from products.choices import HELD_AUTHORISATION, Status
 from products.filters import BooleanChoiceFilter, ProductFilterSet
 from products.flags import FLAGS
 from products.models import Product
@@ -228,12 +228,46 @@ def test_groups_counted_together_count_as_each_group_alone(varied_products, quer
 
 
 @pytest.mark.parametrize(
+    "query", ["", "category=gene-therapy", "orphan=false&cell_source=autologous", "q=zz"]
+)
+@pytest.mark.parametrize("statuses", [HELD_AUTHORISATION, [Status.WITHDRAWN], [Status.REFUSED]])
+def test_groups_counted_within_a_part_of_the_selection_count_as_that_part_alone(
+    varied_products, query, statuses
+):
+    """``count_by_each(within=...)``: the groups count the products of the selection that meet
+    the condition, the ``whole`` ones all of them (the panel's status group), in one pass."""
+    from products.querysets import status_in
+
+    filterset = run(query)
+    filterset.is_valid()
+    every_status = filterset.filter_queryset(
+        Product.objects.published(), exclude={"status", "ordering"}
+    )
+    groups = [
+        ("category__slug", "category__name", "category__position"),
+        ("holder__slug", "holder__name"),
+        ("is_orphan",),
+        ("status",),
+    ]
+
+    def rows(counted):
+        return sorted((sorted(row.items(), key=str) for row in counted), key=str)
+
+    together = every_status.count_by_each(groups, within=status_in(statuses), whole={3})
+    part = every_status.filter(status__in=statuses)
+    alone = [part.count_by(*fields) for fields in groups[:3]] + [every_status.count_by("status")]
+    assert [rows(counted) for counted in together] == [rows(counted) for counted in alone]
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "",
         "category=gene-therapy&orphan=true",
         "status=withdrawn&status=refused&prime=false",
         "holder=nobody",
+        "status=nope&orphan=true",
+        "q=factorex&category=gene-therapy",
     ],
 )
 def test_the_panel_counted_together_is_the_panel_counted_group_by_group(varied_products, query):

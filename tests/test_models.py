@@ -197,3 +197,112 @@ def test_an_excluded_field_skips_only_its_own_constraints_as_in_django(catalogue
     expected = djangos_own_errors(product, exclude={"status"})
     assert list(expected) == ["__all__"] and expected["__all__"] == ["Unknown delivery."]
     assert one_query_errors(product, exclude={"status"}) == expected
+
+
+# --- The catalogue summary (migration 0015) ------------------------------------------------------
+
+
+def assert_summary_is_exact() -> None:
+    """The summary's three counts equal the same counts over the published products."""
+    from products.models import CatalogueSummary
+    from products.quality import FACTS_PER_PRODUCT
+
+    summary = CatalogueSummary.objects
+    published = Product.objects.published()
+    statuses = {row["status"]: row["count"] for row in published.count_by("status")}
+    assert summary.count_by_status() == statuses
+    per_year = published.held_authorisation().authorisations_per_year()
+    assert summary.authorisations_per_year() == per_year
+    verified = sum(
+        0
+        if (product.verification or "").strip().lower() == "unverified"
+        else FACTS_PER_PRODUCT - min(len(product.unverified_fields or ()), FACTS_PER_PRODUCT)
+        for product in published.only("verification", "unverified_fields")
+    )
+    assert summary.verified_facts(FACTS_PER_PRODUCT) == (verified, published.count())
+    assert not summary.filter(products__lte=0).exists()
+
+
+def test_the_catalogue_summary_follows_every_kind_of_write(catalogue, catalogue_data):
+    from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
+    from products.models import CatalogueSummary
+    from tests.factories import CategoryFactory, ProductFactory
+
+    assert_summary_is_exact()  # as loaded
+    added = ProductFactory()
+    ProductFactory.create_batch(
+        3,
+        status=Status.WITHDRAWN,
+        status_date=datetime.date(2024, 2, 1),
+        authorisation_date=None,
+        authorisation_date_partial="2019-05",
+        category=None,
+    )
+    draft = ProductFactory(
+        is_published=False,
+        status=Status.REFUSED,
+        authorisation_date=None,
+        **dict.fromkeys(NOT_APPLICABLE_WITHOUT_AUTHORISATION),
+    )
+    assert_summary_is_exact()  # inserts, a draft not counted
+    Product.objects.filter(pk=added.pk).update(is_published=False)
+    assert_summary_is_exact()  # unpublished
+    added.refresh_from_db()
+    added.is_published = True
+    added.save()
+    draft.is_published = True
+    draft.save()
+    assert_summary_is_exact()  # published again, and a draft published
+    Product.objects.filter(pk=added.pk).update(
+        status=Status.SUSPENDED, status_date=datetime.date(2025, 1, 1)
+    )
+    Product.objects.filter(status=Status.WITHDRAWN).update(category=CategoryFactory())
+    assert_summary_is_exact()  # a status and categories changed
+    Product.objects.filter(pk=added.pk).update(
+        authorisation_date=None, authorisation_date_partial="2017"
+    )
+    Product.objects.filter(slug="kymriah").update(
+        verification=" Unverified ", unverified_fields=["holder", "status"]
+    )
+    Product.objects.filter(slug="yescarta").update(unverified_fields=["x"] * 40)
+    assert_summary_is_exact()  # a year, a verification, more doubts than facts
+    Product.objects.filter(slug="kymriah").update(target="CD19 again")  # no group changes
+    AuthorisationEvent.objects.filter(product__slug="kymriah").delete()
+    assert_summary_is_exact()
+    Product.objects.filter(pk=added.pk).delete()
+    Product.objects.filter(status=Status.WITHDRAWN, category__isnull=False).delete()
+    assert_summary_is_exact()  # deletes, one and several
+    load_catalogue(catalogue_data)  # the loader writes every product again
+    assert_summary_is_exact()
+    Product.objects.filter(slug="kymriah").update(is_published=False)
+    assert_summary_is_exact()
+    Product.objects.all().delete()
+    assert_summary_is_exact()
+    assert not CatalogueSummary.objects.exists()
+
+
+def test_the_catalogue_summary_is_emptied_with_the_products(catalogue):
+    from django.db import connection
+
+    from products.models import CatalogueSummary
+
+    assert CatalogueSummary.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE products_product CASCADE")
+    assert not CatalogueSummary.objects.exists()
+    assert_summary_is_exact()
+
+
+SUMMARY_COLUMNS = ("status", "category", "year", "doubts", "is_unverified", "products")
+
+
+def test_a_write_rolled_back_leaves_the_summary_as_it_was(catalogue):
+    from products.models import CatalogueSummary
+
+    before = sorted(CatalogueSummary.objects.values_list(*SUMMARY_COLUMNS), key=repr)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Product.objects.filter(slug="kymriah").update(status=Status.WITHDRAWN)
+        raise RuntimeError
+    after = sorted(CatalogueSummary.objects.values_list(*SUMMARY_COLUMNS), key=repr)
+    assert after == before
+    assert_summary_is_exact()

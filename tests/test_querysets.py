@@ -616,3 +616,56 @@ def test_the_newest_events_are_read_from_the_timeline_index(catalogue):
         cursor.execute(f"EXPLAIN {query['sql']}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan Backward using products_event_order" in plan, plan
+
+
+def test_list_rows_name_the_areas_as_the_prefetched_indications_do(db):
+    """``for_list``'s ``area_names`` (one array per row, no prefetch) against the indications
+    and their areas as ``with_related`` prefetches them: each plain name, else the MeSH heading,
+    indications in their order, each area once."""
+    from products.templatetags.catalogue import therapeutic_areas
+
+    blood = TherapeuticArea.objects.create(name="Anemia", slug="anemia", plain_name="Anaemia")
+    bones = TherapeuticArea.objects.create(name="Bone Diseases", slug="bone-diseases")
+    cells = TherapeuticArea.objects.create(name="Carcinoma", slug="carcinoma", plain_name="")
+    several = ProductFactory(indications=[])
+    for position, areas in enumerate([[cells, bones], [blood], [bones, blood]]):
+        indication = Indication.objects.create(
+            product=several, condition=f"Condition {position}", position=2 - position
+        )
+        indication.therapeutic_areas.set(areas)
+    built = [several, ProductFactory(indications=[]), ProductFactory()]
+    selected = Product.objects.filter(pk__in=[product.pk for product in built]).order_by("pk")
+    listed = [therapeutic_areas(product) for product in selected.for_list()]
+    prefetched = [therapeutic_areas(product) for product in selected.with_related()]
+    assert listed == prefetched
+    assert listed[0] == ["Anaemia", "Bone Diseases", "Carcinoma"] and listed[1] == []
+
+
+def test_mechanism_counts_from_the_through_rows_agree_with_a_distinct_count(db):
+    from products.querysets import vocabulary_rows
+
+    shared, other = MechanismOfActionFactory(), MechanismOfActionFactory()
+    built = [
+        ProductFactory(mechanisms=[shared, other]),
+        ProductFactory(mechanisms=[shared]),
+        ProductFactory(mechanisms=[other], is_published=False),
+        ProductFactory(),
+    ]
+    without = ProductFactory()
+    without.mechanisms.clear()
+    selections = {
+        "all": Product.objects.filter(pk__in=[p.pk for p in [*built, without]]),
+        "published": Product.objects.filter(pk__in=[p.pk for p in built]).published(),
+        "by mechanism": Product.objects.with_mechanisms([shared.slug]),
+        "none": Product.objects.none(),
+    }
+    for name, products in selections.items():
+        through = sorted(products.count_by_vocabulary("mechanisms"), key=str)
+        distinct = vocabulary_rows(
+            "mechanisms", products.count_by("mechanisms__slug", "mechanisms__name")
+        )
+        assert through == sorted(distinct, key=str), name
+    counts = {
+        row["slug"]: row["count"] for row in selections["all"].count_by_vocabulary("mechanisms")
+    }
+    assert counts[shared.slug] == 2 and counts[other.slug] == 2 and counts[None] == 1

@@ -649,3 +649,47 @@ def test_latest_events_put_dates_products_and_events_in_their_own_columns(client
     html = client.get("/").content.decode()
     assert '<table class="event-table latest-events">' in html
     assert '<th scope="col">Date</th><th scope="col">Product</th><th scope="col">Event</th>' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "category=gene-therapy&therapeutic_area=multiple-myeloma",
+        "status=refused&status=withdrawn&ordering=-authorisation_date",
+        "status=nope",
+        "q=car-t&category=gene-therapy",
+        "q=lymphoma+zzzzqq",  # some words only
+        "q=zzzzqqqq",
+        "orphan=true&page=2&page_size=5",
+    ],
+)
+def test_the_list_s_total_is_the_number_of_products_it_selects(client, catalogue, query):
+    """The total comes from the panel's status group (no COUNT query of its own)."""
+    from products.filters import ProductFilterSet
+
+    response = client.get(f"{LIST}?{query}")
+    request = response.wsgi_request
+    selected = ProductFilterSet(request.GET, queryset=Product.objects.published(), request=request)
+    assert response.context["paginator"].count == selected.qs.count()
+
+
+def test_a_search_s_total_counts_the_list_even_where_its_words_meet_outside_it(client, db):
+    """Both words in one refused product only: among every status the search wants both words,
+    among the listed statuses it finds either; the total is the list's."""
+    from products.flags import NOT_APPLICABLE_WITHOUT_AUTHORISATION
+    from tests.factories import CompanyFactory
+
+    holder = CompanyFactory(name="Quuxcorp Therapeutics", slug="quuxcorp-therapeutics")
+    ProductFactory(
+        name="Zorblatix",
+        slug="zorblatix",
+        holder=holder,
+        status="refused",
+        authorisation_date=None,
+        **dict.fromkeys(NOT_APPLICABLE_WITHOUT_AUTHORISATION),
+    )
+    held = ProductFactory(holder=holder)
+    response = client.get(LIST + "?q=zorblatix+quuxcorp")
+    assert listed(response) == [held.slug]
+    assert response.context["paginator"].count == 1

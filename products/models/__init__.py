@@ -6,7 +6,12 @@ version, imports). Partial dates and their one order are in ``products/partial_d
 Everything is importable from here: ``from products.models import Product``.
 """
 
-from products.models.bookkeeping import CatalogueVersion, ImportRun, PendingImport
+from products.models.bookkeeping import (
+    CatalogueSummary,
+    CatalogueVersion,
+    ImportRun,
+    PendingImport,
+)
 from products.models.product import (
     ATC_PATTERN,
     INDICATION_NEEDED,
@@ -47,6 +52,7 @@ __all__ = [
     "SLUG_PATTERN",
     "TIMELINE_ORDER",
     "AuthorisationEvent",
+    "CatalogueSummary",
     "CatalogueVersion",
     "Category",
     "Company",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from products.querysets import PendingImportQuerySet
@@ -31,6 +32,84 @@ class CatalogueVersion(models.Model):
 
     def __str__(self) -> str:
         return f"version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class CatalogueSummaryQuerySet(models.QuerySet):
+    """The home page's whole-catalogue counts, read from the summary's few rows."""
+
+    def count_by_status(self) -> dict[str, int]:
+        """Published products per status."""
+        rows = self.values_list("status").annotate(count=Sum("products")).order_by()
+        return {status: count for status, count in rows if count}
+
+    def authorisations_per_year(self) -> list[dict]:
+        """``ProductQuerySet.authorisations_per_year()`` of the published products that held an
+        authorisation: rows of ``year``, ``category_slug`` and ``count``, in that order."""
+        from products.choices import HELD_AUTHORISATION
+
+        return list(
+            self.filter(status__in=HELD_AUTHORISATION)
+            .values("year", category_slug=F("category__slug"))
+            .annotate(count=Sum("products"))
+            .filter(count__gt=0)
+            .order_by("year", "category_slug")
+        )
+
+    def verified_facts(self, facts_per_product: int) -> tuple[int, int]:
+        """(facts verified, products) as ``products.quality.verified_share`` counts them."""
+        facts = Value(facts_per_product)
+        verified = Case(
+            When(is_unverified=True, then=Value(0)),
+            default=F("products") * (facts - Least(F("doubts"), facts)),
+            output_field=models.BigIntegerField(),
+        )
+        totals = self.aggregate(
+            verified=Coalesce(Sum(verified), 0), products=Coalesce(Sum("products"), 0)
+        )
+        return totals["verified"], totals["products"]
+
+
+class CatalogueSummary(models.Model):
+    """The published products counted by status, category, year of first authorisation and
+    verification: the home page's three whole-catalogue counts (products per status,
+    authorisations per year and category, the share of facts verified) from a few hundred rows
+    at most, however many products there are.
+
+    Kept by statement triggers on ``products_product`` (migration 0015) in the writer's
+    transaction: each insert, update or delete adds the new rows' counts and takes away the old
+    ones' (transition tables, one statement each); a ``TRUNCATE`` empties it. Never written by
+    Django. ``year`` is ``ProductQuerySet.authorisations_per_year``'s (``authorisation_year()``),
+    ``doubts`` the number of ``unverified_fields``, ``is_unverified`` a verification of
+    "unverified".
+    """
+
+    status = models.CharField(max_length=40)
+    category = models.ForeignKey(
+        "products.Category",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # products hold the category; this only counts them
+        related_name="+",
+    )
+    year = models.IntegerField(null=True)
+    doubts = models.PositiveIntegerField()
+    is_unverified = models.BooleanField()
+    products = models.IntegerField()
+
+    objects = CatalogueSummaryQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status", "category", "year", "doubts", "is_unverified"],
+                nulls_distinct=False,
+                name="%(app_label)s_%(class)s_one_row_per_group",
+                violation_error_message=_("One row per group of products."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.products} × {self.status}, {self.year}"
 
 
 class ImportRun(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import itertools
 import json
 import math
@@ -10,10 +11,9 @@ from collections import defaultdict
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.dateformat import format as format_date
 from django.utils.dates import MONTHS
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from products.choices import HELD_AUTHORISATION, Status
@@ -32,11 +32,31 @@ STATUS_TONES = {
 }
 
 
+def escaped(value) -> str:
+    """``conditional_escape(value)`` without its lazy-argument wrappers: the same text, for the
+    hot loops below (a page's rows and options call it some thousand times)."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def html_format(format_string: str, *args, **kwargs) -> SafeString:
+    """``format_html`` for the hot loops: the same result, each argument ``escaped``."""
+    return SafeString(
+        format_string.format(
+            *[escaped(arg) for arg in args],
+            **{name: escaped(value) for name, value in kwargs.items()},
+        )
+    )
+
+
 @register.filter
 def or_not_known(value):
     """The value, or a marked "not known" when the fact is unknown (None or empty)."""
     if value is None or value == "" or value == []:
-        return format_html('<span class="not-known">{}</span>', _("not known"))
+        return html_format('<span class="not-known">{}</span>', _("not known"))
     return value
 
 
@@ -70,12 +90,14 @@ def status_label(status: str) -> str:
 def partial_date(date: datetime.date | None, partial: str = "", style: str = "long"):
     """An exact date, or a partial one as given (2026, April 2026), or "not known"."""
     if date:
-        text = format_date(date, "j F Y") if style == "long" else date.isoformat()
-        return format_html('<time datetime="{}">{}</time>', date.isoformat(), text)
+        # Django's date format "j F Y", without its formatter (a table has dozens of dates).
+        iso = date.isoformat()
+        text = f"{date.day} {MONTHS[date.month]} {date.year:04d}" if style == "long" else iso
+        return html_format('<time datetime="{}">{}</time>', iso, text)
     if partial:
         year, _sep, month = partial.partition("-")
         text = f"{MONTHS[int(month)]} {year}" if month else year
-        return format_html('<time datetime="{}">{}</time>', partial, text)
+        return html_format('<time datetime="{}">{}</time>', partial, text)
     return or_not_known(None)
 
 
@@ -190,8 +212,11 @@ def authorisation_chart(rows: list[dict], categories: list, *, chart_id: str = "
 
 @register.filter
 def therapeutic_areas(product) -> list[str]:
-    """The distinct therapeutic area names of a product's indications (prefetched), in order:
-    each plain name, or the MeSH heading of an area that has none."""
+    """The distinct therapeutic area names of a product's indications, in order: each plain
+    name, or the MeSH heading of an area that has none. From ``area_names`` when the rows were
+    fetched with ``ProductQuerySet.for_list()``, else from the prefetched indications."""
+    if (listed := getattr(product, "area_names", None)) is not None:
+        return list(dict.fromkeys(listed))
     names: list[str] = []
     for indication in product.indications.all():
         for area in indication.therapeutic_areas.all():
@@ -201,30 +226,110 @@ def therapeutic_areas(product) -> list[str]:
 
 
 @register.simple_tag
+def facet_group(facet):
+    """One group of the list's filter panel (``products.facets.Facet``): a ``<details>`` with
+    the group's label, its errors and help, and its options as checkboxes, radio buttons or a
+    select (``facet_options``).
+
+    Fourteen groups on every list page, each once a template of some thirty lookups and tags:
+    written here, in one place, as the rows of the product table are (``product_row``).
+    """
+    param, label, selected = facet.param, facet.label, facet.selected_count
+    errors = " ".join(escaped(error) for error in facet.errors)
+    parts = [
+        html_format(
+            '<details class="facet" id="facet-{}"{}>\n  <summary>{}{}{}</summary>\n'
+            "  <fieldset{}>\n"
+            '    <legend class="visually-hidden">{}</legend>\n    ',
+            param,
+            " open" if facet.is_open else "",
+            label,
+            html_format(' <span class="facet__selected">{} selected</span>', selected)
+            if selected
+            else "",
+            mark_safe(' <span class="facet__error-mark">error</span>') if facet.errors else "",
+            html_format(' aria-describedby="{}-error"', param) if facet.errors else "",
+            label,
+        )
+    ]
+    if facet.errors:
+        parts.append(
+            html_format(
+                '<p class="field-error" id="{}-error"><span class="visually-hidden">Error:'
+                "</span> {} This filter was not applied.</p>",
+                param,
+                mark_safe(errors),
+            )
+        )
+    parts.append("\n    ")
+    if facet.help_text:
+        parts.append(html_format('<p class="hint">{}</p>', facet.help_text))
+    parts.append("\n    ")
+    if facet.widget == "select":
+        parts.append(
+            html_format(
+                '\n      <label for="f-{param}" class="visually-hidden">{label}</label>\n'
+                '      <select id="f-{param}" name="{param}">\n'
+                '        <option value="">Any</option>\n        {options}\n      </select>\n    ',
+                param=param,
+                label=label,
+                options=facet_options(facet),
+            )
+        )
+    else:
+        parts.append(
+            html_format(
+                '\n      <ul class="options{}">\n        ',
+                " options--long" if len(facet.options) > 10 else "",
+            )
+        )
+        if facet.widget == "radio":
+            parts.append(
+                html_format(
+                    '\n        <li><input type="radio" id="f-{param}-any" name="{param}"'
+                    ' value=""{checked}><label for="f-{param}-any">Any</label></li>\n        ',
+                    param=param,
+                    checked="" if selected else " checked",
+                )
+            )
+        parts.append("\n        ")
+        if facet.options:
+            parts.append(facet_options(facet))
+        else:
+            parts.append('<li class="muted">No options under the other filters.</li>')
+        parts.append("\n      </ul>\n    ")
+    parts.append("\n  </fieldset>\n</details>\n")
+    return mark_safe("".join(parts))  # each part escaped by html_format
+
+
 def facet_options(facet):
-    """A filter group's options (``_facet.html``): ``<option>`` items for a select, else ``<li>``
+    """A filter group's options (``facet_group``): ``<option>`` items for a select, else ``<li>``
     items with a checkbox or radio each and the group headings between them.
 
     The panel's hot loop (a hundred options or more), written once here: as template code each
     option cost a dozen variable lookups on every cold list page.
     """
     if facet.widget == "select":
-        return format_html_join(
-            "",
-            '<option value="{}"{}>{} ({})</option>',
-            (
-                (option.value, " selected" if option.selected else "", option.label, option.count)
+        return mark_safe(
+            "".join(
+                html_format(
+                    '<option value="{}"{}>{} ({})</option>',
+                    option.value,
+                    " selected" if option.selected else "",
+                    option.label,
+                    option.count,
+                )
                 for option in facet.options
-            ),
+            )
         )
     items = []
     group = None
     for number, option in enumerate(facet.options, start=1):
         if option.group != group and option.group:
-            items.append(format_html('<li class="options__group">{}</li>', option.group))
+            items.append(html_format('<li class="options__group">{}</li>', option.group))
         group = option.group
         items.append(
-            format_html(
+            html_format(
                 '<li>\n          <input type="{widget}" id="f-{param}-{number}" name="{param}"'
                 ' value="{value}"{checked}>\n          <label for="f-{param}-{number}">'
                 '<span class="options__label">{label}</span> <span class="count">'
@@ -240,7 +345,7 @@ def facet_options(facet):
                 plural="" if option.count == 1 else "s",
             )
         )
-    return mark_safe("\n        ".join(items))  # each item escaped by format_html
+    return mark_safe("\n        ".join(items))  # each item escaped by html_format
 
 
 @register.simple_tag
@@ -250,7 +355,7 @@ def product_row(product, *, compare=False, show_reason=False, reasoned_statuses=
     cells = []
     if compare:
         cells.append(
-            format_html(
+            html_format(
                 '<td class="compare-cell" data-label="Compare"><input type="checkbox"'
                 ' id="compare-{slug}" name="products" value="{slug}" form="compare-form">'
                 '<label class="visually-hidden" for="compare-{slug}">Compare {name}</label></td>',
@@ -258,12 +363,12 @@ def product_row(product, *, compare=False, show_reason=False, reasoned_statuses=
                 name=product.name,
             )
         )
-    inn = format_html('<span class="inn">{}</span>', product.inn) if product.inn else ""
+    inn = html_format('<span class="inn">{}</span>', product.inn) if product.inn else ""
     aliases = ", ".join(product.aliases or ())
     if aliases:
-        aliases = format_html('<span class="aliases">formerly {}</span>', aliases)
+        aliases = html_format('<span class="aliases">formerly {}</span>', aliases)
     cells.append(
-        format_html(
+        html_format(
             '<th scope="row" data-label="Product">\n        <a class="product-link" href="{}">{}'
             "</a>\n        {}\n        {}\n      </th>",
             product.get_absolute_url(),
@@ -274,24 +379,24 @@ def product_row(product, *, compare=False, show_reason=False, reasoned_statuses=
     )
     category = product.category
     if category:
-        category = format_html(
+        category = html_format(
             '<span class="cat cat--{}" title="{}">{}</span>',
             category.slug,
             category.name,
             short_category(category),
         )
-    cells.append(format_html('<td data-label="Category">{}</td>', or_not_known(category)))
+    cells.append(html_format('<td data-label="Category">{}</td>', or_not_known(category)))
     areas = "; ".join(therapeutic_areas(product))
-    cells.append(format_html('<td data-label="Therapeutic areas">{}</td>', or_not_known(areas)))
+    cells.append(html_format('<td data-label="Therapeutic areas">{}</td>', or_not_known(areas)))
     holder = product.holder.name if product.holder else None
-    cells.append(format_html('<td data-label="Holder">{}</td>', or_not_known(holder)))
+    cells.append(html_format('<td data-label="Holder">{}</td>', or_not_known(holder)))
     since = ""
     if product.status_date and product.status != "authorised":
-        since = format_html(
+        since = html_format(
             ' <span class="status-date">since {}</span>', partial_date(product.status_date)
         )
     cells.append(
-        format_html(
+        html_format(
             '<td data-label="Status"><span class="status status--{}">{}</span>{}</td>',
             status_tone(product.status),
             status_label(product.status),
@@ -305,11 +410,11 @@ def product_row(product, *, compare=False, show_reason=False, reasoned_statuses=
     else:
         first = mark_safe('<span class="muted">never</span>')
     cells.append(
-        format_html('<td data-label="First authorised" class="first-authorised">{}</td>', first)
+        html_format('<td data-label="First authorised" class="first-authorised">{}</td>', first)
     )
     if show_reason:
         reason = ""
         if product.status in reasoned_statuses:
             reason = or_not_known(product.status_reason)
-        cells.append(format_html('<td data-label="Reason" class="reason">{}</td>', reason))
-    return format_html("<tr>\n      {}\n    </tr>", mark_safe("\n      ".join(cells)))
+        cells.append(html_format('<td data-label="Reason" class="reason">{}</td>', reason))
+    return html_format("<tr>\n      {}\n    </tr>", mark_safe("\n      ".join(cells)))
