@@ -108,3 +108,11 @@ STATUS_AFTER_EVENT = {
     EventKind.REFUSAL: Status.REFUSED,
     EventKind.APPLICATION_WITHDRAWN: Status.APPLICATION_WITHDRAWN,
 }
+#: The other way round: the event that records a change to each status, where one kind alone
+#: leads to it (not an opinion: whether it is positive or negative, the EMA's export says in
+#: another column).
+STATUS_EVENTS = {
+    status: kind
+    for kind, status in STATUS_AFTER_EVENT.items()
+    if list(STATUS_AFTER_EVENT.values()).count(status) == 1
+}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -24,28 +25,25 @@ from products.csv_export import BYTE_ORDER_MARK, FORMULA_STARTS, product_url_mak
 
 
 class DataPageView(TemplateView):
-    """A page of the open-data section: the context of ``page_context()``, under "Data"."""
+    """A page of the open-data section, under "Data": its template and the function that builds
+    its context on each request, both given by ``products/urls.py``
+    (``as_view(template_name=..., page_context=...)``)."""
+
+    page_context: Callable[[], dict] | None = None
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "nav": "data", **self.page_context()}
 
-    def page_context(self) -> dict:
-        raise NotImplementedError
 
-
-class ReleaseListView(DataPageView):
+def release_list_context() -> dict:
     """Every release, newest first, with its date, size and checksums; the licence; citing."""
-
-    template_name = "products/data_releases.html"
-
-    def page_context(self) -> dict:
-        found = releases.list_releases()
-        return {
-            "releases": found,
-            "latest": found[0] if found else None,
-            "licence": releases.LICENCE,
-            "sources": releases.SOURCES,
-        }
+    found = releases.list_releases()
+    return {
+        "releases": found,
+        "latest": found[0] if found else None,
+        "licence": releases.LICENCE,
+        "sources": releases.SOURCES,
+    }
 
 
 def release_file(request, version: str, name: str):
@@ -86,19 +84,15 @@ def release_folder(request, version: str):
 QUALITY_COLUMNS = ("kind", "slug", "name", "fact", "catalogue", "ema", "side", "why", "url")
 
 
-class DataQualityView(DataPageView):
+def data_quality_context() -> dict:
     """Where the catalogue is unsure, incomplete or at odds with the EMA's export."""
-
-    template_name = "products/data_quality.html"
-
-    def page_context(self) -> dict:
-        report = quality.build_report()
-        return {
-            "report": report,
-            "sections": report.by_kind(),
-            "share": quality.verified_share(),
-            "stale_days": quality.STALE_AFTER.days,
-        }
+    report = quality.build_report()
+    return {
+        "report": report,
+        "sections": report.by_kind(),
+        "share": quality.verified_share(),
+        "stale_days": quality.STALE_AFTER.days,
+    }
 
 
 def _quality_rows(request) -> tuple[quality.Report, list[dict]]:

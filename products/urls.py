@@ -4,6 +4,8 @@ Every page is read-only: GET and HEAD. Anything else is a 405 with ``Allow``, ne
 failure page (a page that accepts no write has no form to protect).
 """
 
+from collections.abc import Callable
+
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -24,6 +26,13 @@ def page(view_class):
     return read_only(cached_page(view_class.as_view()))
 
 
+def data_page(template_name: str, page_context: Callable[[], dict]):
+    """A page of the open-data section: read-only, its context built afresh on each request."""
+    return read_only(
+        data_views.DataPageView.as_view(template_name=template_name, page_context=page_context)
+    )
+
+
 urlpatterns = [
     path("", page(views.HomeView), name="home"),
     path("products/", page(views.ProductListView), name="product_list"),
@@ -41,10 +50,18 @@ urlpatterns = [
         name="therapeutic_area_detail",
     ),
     # Open data: releases are files, read on each request (products/data_views.py).
-    path("data/", read_only(data_views.ReleaseListView.as_view()), name="data_releases"),
+    path(
+        "data/",
+        data_page("products/data_releases.html", data_views.release_list_context),
+        name="data_releases",
+    ),
     path("data/<str:version>/", read_only(data_views.release_folder), name="data_release"),
     # Not cached by catalogue version: an import run (not a catalogue table) changes it too.
-    path("data-quality/", read_only(data_views.DataQualityView.as_view()), name="data_quality"),
+    path(
+        "data-quality/",
+        data_page("products/data_quality.html", data_views.data_quality_context),
+        name="data_quality",
+    ),
     path(
         "data-quality/export.csv", read_only(data_views.data_quality_csv), name="data_quality_csv"
     ),

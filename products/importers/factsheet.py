@@ -14,6 +14,7 @@ from typing import Any
 from products.choices import (
     HELD_AUTHORISATION,
     STATUS_AFTER_EVENT,
+    STATUS_EVENTS,
     CellSource,
     Confidence,
     Delivery,
@@ -309,12 +310,11 @@ def authorised_record(record: dict[str, Any], curation: dict[str, Any]) -> dict[
             )
         )
     ending = {
-        Status.WITHDRAWN: (EventKind.WITHDRAWAL, "The marketing authorisation was withdrawn."),
-        Status.EXPIRED: (EventKind.EXPIRY, "The marketing authorisation expired."),
+        Status.WITHDRAWN: "The marketing authorisation was withdrawn.",
+        Status.EXPIRED: "The marketing authorisation expired.",
     }
     if status in ending:
-        kind, note = ending[status]
-        events.append(event(kind, record["status_date"], "", note))
+        events.append(event(STATUS_EVENTS[status], record["status_date"], "", ending[status]))
     events += curated_events(curation)
     return {
         "status": status,

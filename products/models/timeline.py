@@ -37,11 +37,11 @@ class Indication(ChecksInOneQuery, models.Model):
 
     product = models.ForeignKey("Product", on_delete=models.CASCADE, related_name="indications")
     condition = models.TextField(help_text=_("The disease or condition, in plain words."))
-    therapeutic_areas = vocabulary_terms(
-        TherapeuticArea, _("The EMA's MeSH term(s) for the condition."), related_name="indications"
-    )
     population = models.TextField(
         blank=True, help_text=_("Who may receive it: age, line of therapy, other conditions.")
+    )
+    therapeutic_areas = vocabulary_terms(
+        TherapeuticArea, _("The EMA's MeSH term(s) for the condition."), related_name="indications"
     )
     is_orphan = nullable_boolean(
         "orphan designation when authorised",

@@ -16,7 +16,13 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status
+from products.choices import (
+    ENDED_OR_SUSPENDED,
+    HELD_AUTHORISATION,
+    STATUS_EVENTS,
+    EventKind,
+    Status,
+)
 from products.flags import FLAGS, Flag
 from products.importers.ema.columns import (
     FIELD_COLUMNS,
@@ -24,7 +30,6 @@ from products.importers.ema.columns import (
     LAST_UPDATED_DATE,
     OPINION_EVENTS,
     STATUS_DATE_COLUMNS,
-    STATUS_EVENTS,
     STATUS_FIELDS,
     ExportFormatError,
 )

@@ -157,18 +157,6 @@ STATUS_DATE_COLUMNS = {
     Status.APPLICATION_WITHDRAWN: APPLICATION_WITHDRAWAL_DATE,
     Status.WITHDRAWN_FROM_ROLLING_REVIEW: APPLICATION_WITHDRAWAL_DATE,
 }
-#: The timeline event that records a change to each status.
-STATUS_EVENTS = {
-    Status.AUTHORISED: EventKind.INITIAL_AUTHORISATION,
-    Status.SUSPENDED: EventKind.SUSPENSION,
-    Status.WITHDRAWN: EventKind.WITHDRAWAL,
-    Status.EXPIRED: EventKind.EXPIRY,
-    Status.LAPSED: EventKind.LAPSE,
-    Status.REVOKED: EventKind.REVOCATION,
-    Status.REFUSED: EventKind.REFUSAL,
-    Status.UNDER_RE_EXAMINATION: EventKind.RE_EXAMINATION,
-    Status.APPLICATION_WITHDRAWN: EventKind.APPLICATION_WITHDRAWN,
-}
 #: Changes undone together when the timeline cannot record the new status.
 STATUS_FIELDS = ("status", "status_date", "event")
 OPINION_EVENTS = {"positive": EventKind.POSITIVE_OPINION, "negative": EventKind.NEGATIVE_OPINION}
