@@ -15,7 +15,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.10 --g
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test chromium redis wrk lint format bench backup restore release lock clean
+.PHONY: run test screenshots chromium redis wrk lint format bench backup restore release lock clean
 
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -57,6 +57,10 @@ redis:
 
 test: $(STAMP) chromium redis
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+
+# The browser tests, saving screenshots of the pages they visit in artifacts/screenshots/.
+screenshots: $(STAMP) chromium
+	SCREENSHOTS=1 $(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 # The benchmark drives gunicorn with Debian's wrk; install it where this machine allows.
 wrk:

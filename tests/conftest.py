@@ -150,6 +150,23 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown without it (-p no:xdist)
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` (``--dist loadfile``): a module's tests run on one worker, and the browser
+    package's all on one, so that one Chromium and one served site serve them all."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/browser/"):
+                return "tests/browser"
+            return super()._split_scope(nodeid)
+
+    return BrowserTogether(config, log)
+
+
 def pytest_configure(config):
     """Tests render templates without running collectstatic first.
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from products.models import Product
-from tests.chromium import requires_chromium
+from tests.chromium import requires_chromium, screenshot
 
-ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 PASSWORD = "correct horse battery staple"
 
 pytestmark = requires_chromium
@@ -32,7 +29,6 @@ def curator_account(live_server, catalogue):
 @pytest.fixture
 def chromium_page(browser_page):
     """``with chromium_page() as page``: the test touches the database outside this block."""
-    ARTIFACTS.mkdir(exist_ok=True)
     return partial(browser_page, {"width": 1400, "height": 1000})
 
 
@@ -69,20 +65,20 @@ def edit_in_the_browser(page, base: str, pk: int, public_url: str, new_populatio
     page.wait_for_selector("#indications-group")
     population = page.locator("#id_indications-0-population")
     population.fill(new_population)
-    page.screenshot(path=str(ARTIFACTS / "admin_edit_indication.png"), full_page=True)
+    screenshot(page, "admin_edit_indication")
 
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")
     assert "was changed successfully" in page.inner_text(".messagelist")
-    page.screenshot(path=str(ARTIFACTS / "admin_saved.png"), full_page=True)
+    screenshot(page, "admin_saved")
 
     page.goto(public_url)
     assert new_population in page.inner_text("body")
-    page.screenshot(path=str(ARTIFACTS / "admin_edit_public_page.png"), full_page=True)
+    screenshot(page, "admin_edit_public_page")
 
     page.goto(f"{base}/admin/products/product/{pk}/history/")
     assert "ines" in page.inner_text("#content-main")
-    page.screenshot(path=str(ARTIFACTS / "admin_history.png"), full_page=True)
+    screenshot(page, "admin_history")
 
 
 def test_a_new_indication_approved_by_the_ema_takes_one_page(
@@ -113,13 +109,13 @@ def test_a_new_indication_approved_by_the_ema_takes_one_page(
         new_event.locator("select[name$='-kind']").select_option("extension-of-indication")
         new_event.locator("input[name$='-date']").fill("15/01/2026")
         new_event.locator("textarea[name$='-note']").fill("Extended to retinitis pigmentosa.")
-        page.screenshot(path=str(ARTIFACTS / "admin_new_indication.png"), full_page=True)
+        screenshot(page, "admin_new_indication")
 
         page.click("input[name=_save]")
         page.wait_for_selector(".messagelist .success")
         page.goto(f"{live_server.url}/products/luxturna/")
         body = page.inner_text("main")
-        page.screenshot(path=str(ARTIFACTS / "admin_new_indication_public.png"), full_page=True)
+        screenshot(page, "admin_new_indication_public")
 
     assert "Retinitis pigmentosa (test indication)" in body
     assert "Extended to retinitis pigmentosa." in body
@@ -149,6 +145,6 @@ def test_the_history_page_shows_with_no_csp_violation(live_server, curator_accou
         # django-simple-history's inline style="border-top: 0" applies (the admin's own CSS
         # gives the paginator a border): allowed by its hash, not refused by the policy.
         border = paginator.evaluate("element => getComputedStyle(element).borderTopWidth")
-        page.screenshot(path=str(ARTIFACTS / "admin_history_csp.png"), full_page=True)
+        screenshot(page, "admin_history_csp")
     assert errors == []
     assert border == "0px"

@@ -8,8 +8,7 @@ from __future__ import annotations
 from products.models import Product
 from tests.browser import test_admin_edit, test_admin_publishing
 from tests.browser.test_admin_edit import log_in
-from tests.browser.test_admin_publishing import SCREENSHOTS
-from tests.chromium import requires_chromium
+from tests.chromium import requires_chromium, screenshot
 
 pytestmark = requires_chromium
 curator_account = test_admin_edit.curator_account  # the fixture: a curator of the live server
@@ -31,7 +30,7 @@ def test_the_inline_tables_fit_a_1366_px_screen(live_server, curator_account, la
         )
         page_width = page.evaluate("document.documentElement.scrollWidth")
         page.locator("#indications-group").scroll_into_view_if_needed()
-        page.screenshot(path=str(SCREENSHOTS / "curation-inlines-1366.png"))
+        screenshot(page, "curation-inlines-1366", full_page=False)
     assert len(widths) == 2
     assert max(widths) <= 1366 and max(delete_columns) <= 1366
     assert page_width <= 1366

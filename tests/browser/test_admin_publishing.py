@@ -6,17 +6,13 @@ Screenshots at 1,366 px go to artifacts/screenshots/curation-*.png.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from products.models import Product
 from tests.browser import test_admin_edit
 from tests.browser.test_admin_edit import log_in
-from tests.chromium import requires_chromium
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+from tests.chromium import requires_chromium, screenshot
 
 pytestmark = requires_chromium
 curator_account = test_admin_edit.curator_account  # the fixture: a curator of the live server
@@ -25,7 +21,6 @@ curator_account = test_admin_edit.curator_account  # the fixture: a curator of t
 @pytest.fixture
 def laptop_page(browser_page):
     """``with laptop_page() as page``: a page at 1,366 px."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return partial(browser_page, {"width": 1366, "height": 768})
 
 
@@ -43,7 +38,7 @@ def test_a_bare_product_cannot_be_published_and_the_checklist_says_why(
         page.locator("input[name=_save]").first.click()
         page.wait_for_selector(".errornote")
         errors = page.locator(".errorlist").all_inner_texts()
-        page.screenshot(path=str(SCREENSHOTS / "curation-refused-1366.png"), full_page=True)
+        screenshot(page, "curation-refused-1366")
     assert any("A published entry needs" in error for error in errors)
     assert any("at least one indication" in error for error in errors)
     assert not Product.objects.filter(name="Barevex").exists()
@@ -55,5 +50,5 @@ def test_a_complete_product_shows_every_item_ticked(live_server, curator_account
         log_in(page, live_server.url)
         page.goto(f"{live_server.url}/admin/products/product/{kymriah.pk}/change/")
         items = page.locator(".publication-checklist li").all_inner_texts()
-        page.screenshot(path=str(SCREENSHOTS / "curation-checklist-1366.png"))
+        screenshot(page, "curation-checklist-1366", full_page=False)
     assert items and all(item.startswith("✓") for item in items)

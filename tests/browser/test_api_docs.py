@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.urls import reverse
 
-from tests.chromium import requires_chromium
-
-ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+from tests.chromium import requires_chromium, screenshot
 
 pytestmark = requires_chromium
 
 
 def test_swagger_ui_renders_the_schema_and_runs_a_query(page):
-    ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
     problems: list[str] = []
     page.on(
@@ -30,7 +24,7 @@ def test_swagger_ui_renders_the_schema_and_runs_a_query(page):
     operations.first.wait_for()
     paths = {text.strip().replace("\u200b", "") for text in operations.all_inner_texts()}
     assert {"/api/v1/products/", "/api/v1/products/{slug}/"} <= paths
-    page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=False)
+    screenshot(page, "api-docs", full_page=False)
 
     # Open "List products", try it with a category, and see the API's answer.
     page.locator("#operations-products-products_list .opblock-summary").click()
@@ -45,6 +39,6 @@ def test_swagger_ui_renders_the_schema_and_runs_a_query(page):
     body = block.locator(".live-responses-table .microlight").first.inner_text()
     assert '"slug": "beqvez"' in body and '"slug": "zynteglo"' in body
     block.locator(".request-url").first.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "api-docs-try-it-out.png"))
+    screenshot(page, "api-docs-try-it-out", full_page=False)
     assert not [p for p in problems if "Content Security Policy" in p], problems
     assert not problems, problems

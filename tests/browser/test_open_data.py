@@ -11,7 +11,7 @@ import hashlib
 import pytest
 
 from products import quality, releases
-from tests.browser.conftest import PHONE, SCREENSHOTS
+from tests.browser.conftest import PHONE
 from tests.browser.test_public_pages import console_errors
 
 pytestmark = pytest.mark.browser
@@ -54,14 +54,14 @@ def test_a_curator_reads_the_data_quality_report(page, screenshot, catalogue):
     summary.get_by_role("link", name="Data quality").click()
     page.wait_for_url("**/data-quality/")
     assert page.locator("h1").inner_text() == "Data quality"
-    page.screenshot(path=str(SCREENSHOTS / "open-data-quality-top.png"))
+    screenshot(page, "open-data-quality-top", full_page=False)
     disagreements = page.locator("#disagreement tbody tr")
     assert disagreements.count() >= 1
     zemcelpro = page.locator("#disagreement tr", has_text="Zemcelpro")
     assert "its own value" in zemcelpro.inner_text()
     screenshot(page, "open-data-quality-desktop")
     page.locator("#unverified").scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "open-data-quality-unverified.png"))
+    screenshot(page, "open-data-quality-unverified", full_page=False)
     zemcelpro.get_by_role("link", name="Zemcelpro").click()
     page.wait_for_url("**/products/zemcelpro/")
     assert errors == []

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import PHONE, SCREENSHOTS
+from tests.browser.conftest import PHONE
+from tests.chromium import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +23,7 @@ def sources_section(page):
 
 
 def section_screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    sources_section(page).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    screenshot(sources_section(page), name)
 
 
 def test_holoclar_sources_read_as_titled_links_the_emas_first(page, catalogue):
