@@ -16,11 +16,9 @@ as it stands; an event known only to have happened by a date has no date in FHIR
 
 from __future__ import annotations
 
+import importlib
+
 from django.conf import settings
-from fhir.resources.bundle import Bundle
-from fhir.resources.medicinalproductdefinition import MedicinalProductDefinition
-from fhir.resources.operationoutcome import OperationOutcome
-from fhir.resources.regulatedauthorization import RegulatedAuthorization
 
 from products.choices import ENDED_OR_SUSPENDED, HELD_AUTHORISATION, EventKind, Status
 from products.flags import FLAGS
@@ -30,6 +28,13 @@ MEDIA_TYPE = "application/fhir+json"
 ATC_SYSTEM = "http://www.whocc.no/atc"
 REGION_SYSTEM = "urn:iso:std:iso:3166"
 FHIR_ID_MAX = 64  # FHIR ids: [A-Za-z0-9\-\.]{1,64}
+
+
+def resource_model(resource_type: str):
+    """fhir.resources' model of a resource type, imported when first used: importing them costs
+    each process a quarter of a second, which most (commands, the tests' servers) never need."""
+    module = importlib.import_module(f"fhir.resources.{resource_type.lower()}")
+    return getattr(module, resource_type)
 
 
 def system(name: str) -> str:
@@ -124,7 +129,7 @@ def medicinal_product_definition(product: Product) -> dict:
         "name": names,
     }
     data = _clean(data)
-    return MedicinalProductDefinition.model_validate(data).model_dump(mode="json")
+    return resource_model("MedicinalProductDefinition").model_validate(data).model_dump(mode="json")
 
 
 def _basis(product: Product) -> list[dict]:
@@ -191,7 +196,8 @@ def regulated_authorization(product: Product) -> dict:
         },
         "case": {"application": applications} if applications else None,
     }
-    return RegulatedAuthorization.model_validate(_clean(data)).model_dump(mode="json")
+    resource = resource_model("RegulatedAuthorization").model_validate(_clean(data))
+    return resource.model_dump(mode="json")
 
 
 RESOURCES = {
@@ -232,7 +238,7 @@ def searchset(
         ]
         or None,
     }
-    return Bundle.model_validate(_clean(data)).model_dump(mode="json")
+    return resource_model("Bundle").model_validate(_clean(data)).model_dump(mode="json")
 
 
 def operation_outcome(code: str, diagnostics: str, *, expression: list[str] | None = None) -> dict:
@@ -240,9 +246,11 @@ def operation_outcome(code: str, diagnostics: str, *, expression: list[str] | No
     issue = {"severity": "error", "code": code, "diagnostics": diagnostics}
     if expression:
         issue["expression"] = expression
-    return OperationOutcome.model_validate(
-        {"resourceType": "OperationOutcome", "issue": [issue]}
-    ).model_dump(mode="json")
+    return (
+        resource_model("OperationOutcome")
+        .model_validate({"resourceType": "OperationOutcome", "issue": [issue]})
+        .model_dump(mode="json")
+    )
 
 
 def _clean(value):
