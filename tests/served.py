@@ -2,7 +2,7 @@
 
 The server runs the project's WSGI application with ``tests.served_settings``: production
 settings (DEBUG off), except that static files are served from the source folders, as in the
-rest of the suite, so no ``collectstatic`` is needed.
+rest of the suite, so no ``collectstatic`` is needed, and passwords are hashed cheaply.
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ def cluster(tmp_path_factory, catalogue_template):
             cwd=BASE_DIR,
             env={
                 **os.environ,
+                "DJANGO_SETTINGS_MODULE": "tests.served_settings",  # the servers' settings
                 "DATABASE_URL": primary.url(DATABASE),
                 "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
             },
