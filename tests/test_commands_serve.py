@@ -7,11 +7,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from bench.instances import free_port
+from products.management.commands import serve as serve_command
 from tests.test_backup import create_database, drop_database, settings_dict  # noqa: F401
 
 
@@ -95,3 +98,26 @@ def test_sigterm_stops_gunicorn_and_the_command_cleanly(
             process.kill()
             process.communicate()
         drop_database(settings_dict, name)
+
+
+def test_static_files_are_collected_again_only_when_a_source_changed(settings, tmp_path):
+    source = tmp_path / "static"
+    source.mkdir()
+    (source / "site.css").write_text("body { color: black }")
+    settings.STATICFILES_DIRS = [source]
+    settings.STATIC_ROOT = tmp_path / "collected"
+    collected = tmp_path / "collected" / "site.css"
+    with mock.patch.object(serve_command, "call_command", wraps=call_command) as command:
+        serve_command.collect_static()
+        assert command.call_count == 1
+        assert collected.read_text() == "body { color: black }"
+
+        serve_command.collect_static()  # the same sources: nothing to do
+        assert command.call_count == 1
+
+        (source / "site.css").write_text("body { color: navy }")
+        later = time.time() + 10  # an edit after the collection (collectstatic compares times)
+        os.utime(source / "site.css", (later, later))
+        serve_command.collect_static()
+        assert command.call_count == 2
+        assert collected.read_text() == "body { color: navy }"
