@@ -55,8 +55,11 @@ redis:
 		|| echo "could not install redis-server: the tests that need it will be skipped"; \
 	else echo "redis-server is not installed and cannot be (needs root and apt): the tests that need it will be skipped"; fi
 
+# Python writes its bytecode caches here even where PYTHONDONTWRITEBYTECODE is set: the suite
+# starts some sixty Python processes, which would each compile the project (and pytest rewrite
+# the tests) anew, 4 s of CPU for each worker's collection alone.
 test: $(STAMP) chromium redis
-	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 # The browser tests, saving screenshots of the pages they visit in artifacts/screenshots/.
 screenshots: $(STAMP) chromium
