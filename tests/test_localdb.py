@@ -146,6 +146,7 @@ def test_the_serve_command_stops_the_embedded_server_however_it_ends():
         mock.patch(f"{module}.check_port_free"),
         mock.patch(f"{module}.check_database"),
         mock.patch(f"{module}.call_command"),
+        mock.patch(f"{module}.collect_static"),
         mock.patch(f"{module}.subprocess.Popen", return_value=gunicorn),
         mock.patch(f"{module}.signal.signal"),
         mock.patch(f"{module}.stop_embedded_server") as stop,

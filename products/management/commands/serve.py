@@ -60,6 +60,7 @@ def collect_static() -> None:
     if stamp.is_file() and stamp.read_text() == digest:
         return
     call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.parent.mkdir(parents=True, exist_ok=True)  # none where there was nothing to collect
     stamp.write_text(digest)
 
 
