@@ -42,7 +42,8 @@ from products.models import (
     partial_date_sort_key,
 )
 from products.quality import verified_share
-from products.querysets import latest_events, suggest_spelling
+from products.querysets import latest_events
+from products.search import suggest_spelling
 
 PAGE_SIZES = (20, 50, 100)
 #: Parameters that are not filters but belong to a list's state.

@@ -29,14 +29,8 @@ from products.partial_dates import (
     partial_date_order_value,
     partial_date_sort_key,
 )
-from products.querysets import (
-    events_newest_first,
-    latest_events,
-    search_terms,
-    search_units,
-    suggest_spelling,
-    term_query,
-)
+from products.querysets import events_newest_first, latest_events
+from products.search import search_terms, search_units, suggest_spelling, term_query
 from tests.factories import CompanyFactory, MechanismOfActionFactory, ProductFactory
 
 CD19_CAR_T = {"kymriah", "yescarta", "tecartus", "breyanzi", "aucatzyl"}

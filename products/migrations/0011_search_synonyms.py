@@ -9,7 +9,7 @@ catalogue's version (migration 0007), so cached pages follow an edit at once.
 A misspelt word is now corrected by edit distance (``fuzzystrmatch``): the lexicon's nearest
 words by trigram distance come from a GiST trigram index (``ORDER BY word <-> term``), then
 those within one edit (two from 8 letters; a transposition is one) are kept
-(``products.querysets.CORRECTIONS_SQL``).
+(``products.search.CORRECTIONS_SQL``).
 """
 
 import django.contrib.postgres.indexes

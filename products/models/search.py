@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from products.search import search_terms
+
 
 class SearchWord(models.Model):
     """A word of the products' search vectors, for finding misspelt words (pg_trgm's lexicon).
@@ -90,7 +92,5 @@ class SearchSynonym(models.Model):
     @property
     def alternatives(self) -> list[list[str]]:
         """The expansion's alternatives, each as its search terms."""
-        from products.querysets import search_terms
-
         found = [search_terms(part, keep_stop_words=True) for part in self.expansion.split(",")]
         return [terms for terms in found if terms]
