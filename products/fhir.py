@@ -37,6 +37,12 @@ def resource_model(resource_type: str):
     return getattr(module, resource_type)
 
 
+def import_resource_models() -> None:
+    """Import every resource model the catalogue uses (gunicorn's master, before it forks)."""
+    for resource_type in (*RESOURCES, "Bundle", "OperationOutcome"):
+        resource_model(resource_type)
+
+
 def system(name: str) -> str:
     """The URI of one of the catalogue's code or identifier systems."""
     return f"{settings.SITE_URL.rstrip('/')}/fhir/{name}"

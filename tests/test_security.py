@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -307,3 +308,22 @@ def test_gunicorn_passes_an_over_long_query_string_to_django(gunicorn, path, con
     assert status == 414
     assert headers["Content-Type"] == content_type
     assert text in body
+
+
+def test_gunicorns_master_imports_the_fhir_models_before_its_workers_fork(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # as above
+    namespace: dict = {}
+    exec((BASE_DIR / "gunicorn.conf.py").read_text(), namespace)
+    server = SimpleNamespace(cfg=SimpleNamespace(preload_app=True))
+    with mock.patch("products.fhir.resource_model") as resource_model:
+        namespace["when_ready"](server)
+    imported = {call.args[0] for call in resource_model.call_args_list}
+    assert imported == {
+        "MedicinalProductDefinition",
+        "RegulatedAuthorization",
+        "Bundle",
+        "OperationOutcome",
+    }
+    with mock.patch("products.fhir.resource_model") as resource_model:
+        namespace["when_ready"](SimpleNamespace(cfg=SimpleNamespace(preload_app=False)))
+    assert resource_model.call_count == 0  # without preloading, Django is not set up there
