@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,7 +25,7 @@ requires_chromium = [
     ),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 #: A full-page screenshot costs Chromium about half a second of CPU, so the browser tests take
 #: theirs only when asked: ``make screenshots`` (``SCREENSHOTS=1``), to look at the pages.
 TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
