@@ -58,33 +58,43 @@ class Delivery(models.TextChoices):
     NONE = "none", _("Not applicable")
 
 
-class EventKind(models.TextChoices):
-    """Steps of a product's regulatory life, as they appear on its timeline."""
+#: Each step of a product's regulatory life, in a timeline's order: its value, its label, and the
+#: status it leaves the product in ("" where the step does not change it), both values as in
+#: SPEC.md. One line a step: ``EventKind`` and ``STATUS_AFTER_EVENT`` are both read from here.
+REGULATORY_STEPS = (
+    ("application-submitted", _("Application submitted"), ""),
+    ("positive-opinion", _("Positive CHMP opinion"), "opinion"),
+    ("negative-opinion", _("Negative CHMP opinion"), "opinion"),
+    ("re-examination", _("Re-examination"), "under-re-examination"),
+    ("initial-authorisation", _("Initial marketing authorisation"), "authorised"),
+    ("conversion", _("Conversion from conditional to standard authorisation"), ""),
+    ("extension-of-indication", _("Extension of indication"), ""),
+    ("change-of-holder", _("Change of marketing authorisation holder"), ""),
+    ("change-of-name", _("Change of name"), ""),
+    ("renewal", _("Renewal"), ""),
+    ("suspension", _("Suspension"), "suspended"),
+    ("withdrawal", _("Withdrawal of the marketing authorisation"), "withdrawn"),
+    ("expiry", _("Expiry"), "expired"),
+    ("lapse", _("Lapse"), "lapsed"),
+    ("revocation", _("Revocation"), "revoked"),
+    ("refusal", _("Refusal"), "refused"),
+    ("application-withdrawn", _("Application withdrawn"), "application-withdrawn"),
+    ("orphan-designation", _("Orphan designation granted"), ""),
+    ("orphan-designation-removed", _("Orphan designation removed from the register"), ""),
+    ("prime-granted", _("PRIME support granted"), ""),
+    ("other", _("Other regulatory step"), ""),
+)
 
-    APPLICATION_SUBMITTED = "application-submitted", _("Application submitted")
-    POSITIVE_OPINION = "positive-opinion", _("Positive CHMP opinion")
-    NEGATIVE_OPINION = "negative-opinion", _("Negative CHMP opinion")
-    RE_EXAMINATION = "re-examination", _("Re-examination")
-    INITIAL_AUTHORISATION = "initial-authorisation", _("Initial marketing authorisation")
-    CONVERSION = "conversion", _("Conversion from conditional to standard authorisation")
-    EXTENSION_OF_INDICATION = "extension-of-indication", _("Extension of indication")
-    CHANGE_OF_HOLDER = "change-of-holder", _("Change of marketing authorisation holder")
-    CHANGE_OF_NAME = "change-of-name", _("Change of name")
-    RENEWAL = "renewal", _("Renewal")
-    SUSPENSION = "suspension", _("Suspension")
-    WITHDRAWAL = "withdrawal", _("Withdrawal of the marketing authorisation")
-    EXPIRY = "expiry", _("Expiry")
-    LAPSE = "lapse", _("Lapse")
-    REVOCATION = "revocation", _("Revocation")
-    REFUSAL = "refusal", _("Refusal")
-    APPLICATION_WITHDRAWN = "application-withdrawn", _("Application withdrawn")
-    ORPHAN_DESIGNATION = "orphan-designation", _("Orphan designation granted")
-    ORPHAN_DESIGNATION_REMOVED = (
-        "orphan-designation-removed",
-        _("Orphan designation removed from the register"),
-    )
-    PRIME_GRANTED = "prime-granted", _("PRIME support granted")
-    OTHER = "other", _("Other regulatory step")
+#: Steps of a product's regulatory life, as they appear on its timeline: a member a step, named
+#: after its value (``"change-of-holder"`` is ``EventKind.CHANGE_OF_HOLDER``).
+EventKind = models.TextChoices(
+    "EventKind",
+    [
+        (value.upper().replace("-", "_"), (value, label))
+        for value, label, _status in REGULATORY_STEPS
+    ],
+    module=__name__,
+)
 
 
 class Confidence(models.TextChoices):
@@ -96,17 +106,7 @@ class Confidence(models.TextChoices):
 
 #: The status an event leaves a product in, for events that change it.
 STATUS_AFTER_EVENT = {
-    EventKind.POSITIVE_OPINION: Status.OPINION,
-    EventKind.NEGATIVE_OPINION: Status.OPINION,
-    EventKind.RE_EXAMINATION: Status.UNDER_RE_EXAMINATION,
-    EventKind.INITIAL_AUTHORISATION: Status.AUTHORISED,
-    EventKind.SUSPENSION: Status.SUSPENDED,
-    EventKind.WITHDRAWAL: Status.WITHDRAWN,
-    EventKind.EXPIRY: Status.EXPIRED,
-    EventKind.LAPSE: Status.LAPSED,
-    EventKind.REVOCATION: Status.REVOKED,
-    EventKind.REFUSAL: Status.REFUSED,
-    EventKind.APPLICATION_WITHDRAWN: Status.APPLICATION_WITHDRAWN,
+    EventKind(value): Status(status) for value, _label, status in REGULATORY_STEPS if status
 }
 #: The other way round: the event that records a change to each status, where one kind alone
 #: leads to it (not an opinion: whether it is positive or negative, the EMA's export says in

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 
-from products.choices import EventKind, Status
+from products.choices import STATUS_AFTER_EVENT, STATUS_EVENTS, EventKind, Status
 from products.importers.catalogue import CatalogueError, load_catalogue
 from products.models import (
     AuthorisationEvent,
@@ -104,6 +104,20 @@ def test_status_must_agree_with_the_latest_event(catalogue):
     product.status = Status.AUTHORISED
     with pytest.raises(ValidationError, match="latest event"):
         product.check_timeline()
+
+
+def test_each_regulatory_step_is_read_once_into_the_event_kinds_and_the_status_map():
+    # One line of REGULATORY_STEPS gives the member, its label and the status it leads to.
+    assert EventKind.CHANGE_OF_HOLDER == "change-of-holder"
+    assert EventKind.RE_EXAMINATION.label == "Re-examination"
+    assert EventKind.values[0] == "application-submitted" and EventKind.values[-1] == "other"
+    assert STATUS_AFTER_EVENT[EventKind.WITHDRAWAL] is Status.WITHDRAWN
+    assert STATUS_AFTER_EVENT[EventKind.NEGATIVE_OPINION] is Status.OPINION
+    assert EventKind.RENEWAL not in STATUS_AFTER_EVENT
+    # Both opinions lead to the same status, so neither is *the* event for it.
+    assert STATUS_EVENTS[Status.LAPSED] is EventKind.LAPSE
+    assert Status.OPINION not in STATUS_EVENTS
+    assert Status.WITHDRAWN_FROM_ROLLING_REVIEW not in STATUS_EVENTS
 
 
 def test_partial_dates_sort_after_known_months_of_their_year(catalogue):
