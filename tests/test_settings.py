@@ -1,10 +1,13 @@
 """Settings come from the environment; production values pass `check --deploy` cleanly."""
 
+import datetime
 import os
 import subprocess
 import sys
 
+from django import forms
 from django.conf import settings
+from django.utils import formats
 
 PRODUCTION = {
     "SECRET_KEY": "k3y-" + "x7Qz9" * 12,
@@ -174,3 +177,11 @@ def test_gunicorn_without_database_url_says_so_in_one_line():
     assert result.stderr.strip().splitlines() == [
         "Error: DATABASE_URL is not set (or DATABASE_URL_FILE, the file that holds it)"
     ]
+
+
+def test_without_translation_dates_are_still_written_and_read_the_british_way():
+    # USE_I18N is off (no catalogue to translate into); formats follow LANGUAGE_CODE (en-gb).
+    fourth_of_march = datetime.date(2024, 3, 4)
+    assert formats.date_format(fourth_of_march) == "4 Mar 2024"
+    assert formats.date_format(fourth_of_march, "SHORT_DATE_FORMAT") == "04/03/2024"
+    assert forms.DateField().clean("04/03/2024") == fourth_of_march
