@@ -59,8 +59,8 @@ class Delivery(models.TextChoices):
 
 
 #: Each step of a product's regulatory life, in a timeline's order: its value, its label, and the
-#: status it leaves the product in ("" where the step does not change it), both values as in
-#: SPEC.md. One line a step: ``EventKind`` and ``STATUS_AFTER_EVENT`` are both read from here.
+#: status it leaves the product in (a ``Status`` value, as in SPEC.md; "" where the step does not
+#: change it). One line a step: ``EventKind`` and ``STATUS_AFTER_EVENT`` are both read from here.
 REGULATORY_STEPS = (
     ("application-submitted", _("Application submitted"), ""),
     ("positive-opinion", _("Positive CHMP opinion"), "opinion"),
