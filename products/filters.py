@@ -246,7 +246,7 @@ class ProductFilterSet(filters.FilterSet):
         # An absent parameter cleans to an empty queryset, which django-filter passes on.
         if not value:
             return queryset
-        return queryset.in_therapeutic_areas(area.slug for area in value)
+        return queryset.in_therapeutic_area_ids([area.pk for area in value])
 
     def filter_mechanism(self, queryset, name, value):
         if not value:

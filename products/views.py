@@ -510,7 +510,7 @@ class TherapeuticAreaDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         area = self.object
         products = list(
-            public_products().in_therapeutic_areas([area.slug]).with_related().order_by("name")
+            public_products().in_therapeutic_area_ids([area.pk]).with_related().order_by("name")
         )
         for product in products:
             product.area_indications = [
