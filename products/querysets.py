@@ -206,20 +206,13 @@ class ProductQuerySet(models.QuerySet):
             Q(authorisation_date__lte=end) | Q(partial_last_day__lte=end)
         )
 
-    def in_therapeutic_areas(self, slugs: Iterable[str]) -> ProductQuerySet:
-        """Products with an indication in any of these therapeutic areas (no duplicate rows)."""
-        from products.models import TherapeuticArea
-
-        areas = TherapeuticArea.objects.filter(slug__in=list(slugs)).values("pk")
-        return self.in_therapeutic_area_ids(ArraySubquery(areas))
-
-    def in_therapeutic_area_ids(self, ids) -> ProductQuerySet:
-        """``in_therapeutic_areas`` by the areas' ids (a list, or a subquery of them): what a
-        caller holding the areas already (a validated filter, an area's page) gives, with no
-        subquery to build, plan and run."""
+    def in_therapeutic_area_ids(self, ids: Iterable[int]) -> ProductQuerySet:
+        """Products with an indication in any of these therapeutic areas (no duplicate rows), by
+        the areas' ids: the callers (a validated filter, an area's page) hold the areas already,
+        so there is no subquery to build, plan and run."""
         # The areas' ids are kept on each product (migration 0008) and GIN-indexed (0013): an
         # overlap of arrays, no join through indications.
-        return self.filter(therapeutic_area_ids__overlap=ids)
+        return self.filter(therapeutic_area_ids__overlap=list(ids))
 
     def with_mechanisms(self, slugs: Iterable[str]) -> ProductQuerySet:
         """Products that work by any of these mechanisms (no duplicate rows)."""

@@ -4,7 +4,7 @@
   covered (``INCLUDE``), so that the counts of the list's filter panel, the status counts and the
   authorisations per year read a 12 MB index, not the 140 MB table (at 100,000 products).
 - ``products_product_therapeutic_area_ids``: GIN on the areas' ids kept on each product
-  (migration 0008), for ``ProductQuerySet.in_therapeutic_areas`` (an overlap of arrays).
+  (migration 0008), for ``ProductQuerySet.in_therapeutic_area_ids`` (an overlap of arrays).
 - ``products_historicalproduct_changes``: the product history's records other than additions,
   newest first, for the home page's "Recently updated" (``products/history.py``).
 
