@@ -133,12 +133,21 @@ def lookup(key: str, kind: str) -> Any:
 
     On a miss the caller takes the key's lock (an atomic ``add``); if another instance holds it,
     this one waits for that instance's value for up to ``LOCK_SECONDS``, then computes it anyway.
+    A lock just taken may follow another's that was let go with the value stored, between this
+    caller's first look and its ``add``: it looks again before computing.
     """
     cache = caches[CACHE_ALIAS]
+    lock = f"{key}:lock"
     value = cache.get(key)
     if value is None:
         deadline = time.monotonic() + LOCK_SECONDS
-        while not cache.add(f"{key}:lock", 1, LOCK_SECONDS) and time.monotonic() < deadline:
+        while True:
+            if cache.add(lock, 1, LOCK_SECONDS):
+                if (value := cache.get(key)) is not None:
+                    cache.delete(lock)
+                break
+            if time.monotonic() >= deadline:
+                break
             time.sleep(LOCK_POLL_SECONDS)
             if (value := cache.get(key)) is not None:
                 break

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from products import models
-from products.caching import catalogue_stamp
+from products.caching import CACHE_ALIAS, cache_key, catalogue_stamp, lookup, store
 from products.models import AuthorisationEvent, CatalogueVersion, Company, Product
 from products.partial_dates import partial_date_sort_key
 from products.querysets import latest_events
@@ -114,6 +114,27 @@ def count_queries(client, url: str):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     return response, len(queries)
+
+
+def test_a_lock_won_just_after_another_instance_stored_the_page_reads_it(monkeypatch):
+    # Between this instance's first look and its lock, another stores the page and lets go of
+    # its own lock: the lock is free, but the page must not be computed a second time.
+    cache = caches[CACHE_ALIAS]
+    key = cache_key("race", datetime.datetime.now().isoformat())
+    real_get = cache.get
+    looks = []
+
+    def get(name, *args, **kwargs):
+        value = real_get(name, *args, **kwargs)
+        if name == key and not looks:
+            looks.append(value)
+            store(key, "computed by the other instance")
+        return value
+
+    monkeypatch.setattr(cache, "get", get)
+    assert lookup(key, "page") == "computed by the other instance"
+    assert looks == [None]
+    assert real_get(f"{key}:lock") is None  # the lock taken to look again is let go
 
 
 @pytest.mark.parametrize(
